@@ -1,0 +1,151 @@
+/**
+ * The one error type the library throws, and its stable codes.
+ *
+ * The codes are the reasons of the seed module's `{:error, reason}` tuples, kept so that code written against the
+ * seed reads the same here.
+ */
+
+/**
+ * Why a call failed. Stable: match on these, not on messages.
+ *
+ * - `invalid_config`: the configuration or an argument is wrong; nothing was sent.
+ * - `jwt_sign_failed`: the key could not be used to sign the grant (unreadable, wrong passphrase, not RSA, too short).
+ * - `maskinporten_error`: Maskinporten answered, but not with a token (any status other than 200, or a 200 whose
+ *   body is not a token response). Carries `status`, `body`, and `oauthError` when the body is OAuth JSON.
+ * - `maskinporten_request_failed`: no answer from Maskinporten (refused, reset, DNS, timeout).
+ * - `altinn_exchange_error`: Altinn answered the token exchange, but not with a token.
+ * - `altinn_exchange_failed`: no answer from Altinn's token exchange.
+ * - `invalid_token`: a string given to `decodeToken` is not a JWT.
+ */
+export type MaskinportenErrorCode =
+  | 'invalid_config'
+  | 'jwt_sign_failed'
+  | 'maskinporten_error'
+  | 'maskinporten_request_failed'
+  | 'altinn_exchange_error'
+  | 'altinn_exchange_failed'
+  | 'invalid_token'
+
+/** What a {@link MaskinportenError} may carry besides its code and message. */
+export interface MaskinportenErrorDetails {
+  /** HTTP status of the answer, when there was one. */
+  status?: number
+  /** Response body as text, capped at {@link MAX_ERROR_BODY_CHARS} characters, with anything shaped like a JWT masked. */
+  body?: string
+  /** OAuth `error` field of the answer (`invalid_grant`, `invalid_scope`, ...). */
+  oauthError?: string
+  /** OAuth `error_description` of the answer, trace id included. */
+  oauthErrorDescription?: string
+  /** Maskinporten's error code from `error_uri`, such as `MP-124`. */
+  mpCode?: string
+  /** Maskinporten's trace id from the description, to quote to Digdir's support. */
+  traceId?: string
+  /** Milliseconds the server asked us to wait (`Retry-After`), when it said. */
+  retryAfterMs?: number
+  /** The server's clock at the time of the answer (epoch ms, from its `Date` header), when it said. */
+  serverTime?: number
+  /** What to do about it, already part of `message`. */
+  hint?: string
+  /** The error underneath (a network error, a crypto error). */
+  cause?: unknown
+}
+
+/** Response bodies kept on errors are cut to this many characters. */
+export const MAX_ERROR_BODY_CHARS = 4096
+
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g
+
+/** Masks anything shaped like a JWT, so that a token echoed by a server never ends up in a log. */
+export function maskTokens(text: string): string {
+  return text.replace(JWT_LIKE, '[jwt masked]')
+}
+
+/** A body as we keep it on an error: tokens masked, cut to size. */
+export function capBody(text: string): string {
+  const masked = maskTokens(text)
+  return masked.length > MAX_ERROR_BODY_CHARS
+    ? `${masked.slice(0, MAX_ERROR_BODY_CHARS)}… [${masked.length - MAX_ERROR_BODY_CHARS} more characters]`
+    : masked
+}
+
+/**
+ * Every failure of this library.
+ *
+ * The message says what went wrong and, for the known causes, what to do (`hint`). It never holds a private key,
+ * a passphrase, a grant or a token.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await getAltinnToken(config)
+ * } catch (err) {
+ *   if (isMaskinportenError(err) && err.oauthError === 'invalid_scope') console.error(err.message)
+ *   else throw err
+ * }
+ * ```
+ */
+export class MaskinportenError extends Error {
+  override readonly name = 'MaskinportenError'
+  readonly code: MaskinportenErrorCode
+  readonly status?: number
+  readonly body?: string
+  readonly oauthError?: string
+  readonly oauthErrorDescription?: string
+  readonly mpCode?: string
+  readonly traceId?: string
+  readonly retryAfterMs?: number
+  readonly serverTime?: number
+  readonly hint?: string
+
+  constructor(code: MaskinportenErrorCode, message: string, details: MaskinportenErrorDetails = {}) {
+    const full = details.hint ? `${message}. ${details.hint}` : message
+    super(full, details.cause === undefined ? undefined : { cause: details.cause })
+    this.code = code
+    // Assigned one by one so that absent fields stay absent (they would otherwise show as `undefined` in inspect).
+    if (details.status !== undefined) this.status = details.status
+    if (details.body !== undefined) this.body = capBody(details.body)
+    if (details.oauthError !== undefined) this.oauthError = details.oauthError
+    if (details.oauthErrorDescription !== undefined) this.oauthErrorDescription = details.oauthErrorDescription
+    if (details.mpCode !== undefined) this.mpCode = details.mpCode
+    if (details.traceId !== undefined) this.traceId = details.traceId
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs
+    if (details.serverTime !== undefined) this.serverTime = details.serverTime
+    if (details.hint !== undefined) this.hint = details.hint
+  }
+
+  /** What `JSON.stringify` shows: everything but the stack and the cause object. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message }
+    for (const key of [
+      'status',
+      'oauthError',
+      'oauthErrorDescription',
+      'mpCode',
+      'traceId',
+      'retryAfterMs',
+      'serverTime',
+      'body',
+    ] as const) {
+      if (this[key] !== undefined) out[key] = this[key]
+    }
+    if (this.cause instanceof Error) out.cause = `${this.cause.name}: ${this.cause.message}`
+    return out
+  }
+}
+
+/**
+ * True for a {@link MaskinportenError}, also one from another copy of this package (matched by `name` and `code`).
+ */
+export function isMaskinportenError(value: unknown): value is MaskinportenError {
+  if (value instanceof MaskinportenError) return true
+  return (
+    value instanceof Error &&
+    value.name === 'MaskinportenError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  )
+}
+
+/** Shorthand for the most common failure: a wrong field, named, nothing sent. */
+export function invalidConfig(field: string, problem: string, cause?: unknown): MaskinportenError {
+  return new MaskinportenError('invalid_config', `Invalid configuration: ${field} ${problem}`, { cause })
+}
