@@ -1,0 +1,119 @@
+/**
+ * The seed module's functional API: one attempt per call, a fresh grant and token each time, as the seed does.
+ * For caching and retries use `MaskinportenClient`.
+ */
+import { exchangeForAltinnToken } from './altinn.js'
+import { resolveConfig, type MaskinportenConfig } from './config.js'
+import { grantParams, signGrant, type GrantOptions } from './grant.js'
+import { requestToken, type TokenResponse } from './maskinporten.js'
+import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './scopes.js'
+
+/** Grant options for a flow, without the clock (flows use the machine's). */
+export type FlowOptions = Omit<GrantOptions, 'now'> & {
+  /** Aborts the request(s). */
+  signal?: AbortSignal
+}
+
+/**
+ * Grant → Maskinporten: the whole token response. The building block of the flows below.
+ *
+ * @example
+ * ```ts
+ * const { access_token, expires_in } = await getMaskinportenToken(config, 'altinn:instances.read')
+ * ```
+ */
+export async function getMaskinportenToken(
+  config: MaskinportenConfig,
+  scope: string,
+  opts: FlowOptions = {},
+): Promise<TokenResponse> {
+  const resolved = resolveConfig(config)
+  const grant = signGrant(resolved, grantParams(scope, opts), Date.now())
+  return requestToken(resolved, grant, opts.signal ? { signal: opts.signal } : {})
+}
+
+/**
+ * Grant → Maskinporten → Altinn: an Altinn platform token (it lives 30 minutes).
+ *
+ * @param scope space-separated scopes; default {@link defaultScopes} (`altinn:instances.read altinn:instances.write`).
+ * @example
+ * ```ts
+ * const altinnToken = await getAltinnToken({ clientId, kid, privateKeyPem, env: 'test' })
+ * ```
+ * @see https://docs.altinn.studio/authentication/
+ */
+export async function getAltinnToken(
+  config: MaskinportenConfig,
+  scope: string = defaultScopes(),
+  opts: FlowOptions = {},
+): Promise<string> {
+  const resolved = resolveConfig(config)
+  const grant = signGrant(resolved, grantParams(scope, opts), Date.now())
+  const signal = opts.signal ? { signal: opts.signal } : {}
+  const token = await requestToken(resolved, grant, signal)
+  return exchangeForAltinnToken(resolved, token.access_token, signal)
+}
+
+/**
+ * An Altinn token for the system user (systembruker) that the customer `orgNummer` approved for your system, with
+ * the default scopes.
+ *
+ * @example
+ * ```ts
+ * const token = await getSystemuserToken(config, '310702641')
+ * ```
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_systembruker
+ */
+export async function getSystemuserToken(
+  config: MaskinportenConfig,
+  orgNummer: string,
+  opts: { externalRef?: string; signal?: AbortSignal } = {},
+): Promise<string> {
+  return getAltinnToken(config, defaultScopes(), { ...opts, orgNummer })
+}
+
+/**
+ * A Maskinporten token with the admin scopes (system register, system user requests); not exchanged.
+ *
+ * @example
+ * ```ts
+ * const token = await getAdminToken(config)
+ * ```
+ */
+export async function getAdminToken(config: MaskinportenConfig): Promise<string> {
+  return (await getMaskinportenToken(config, adminScopes())).access_token
+}
+
+/**
+ * A Maskinporten token for Skatteetaten's aksjonærregisteroppgave API, as the system user of `orgNummer`; used
+ * directly against Skatteetaten, not exchanged.
+ *
+ * @example
+ * ```ts
+ * const token = await getSkdAksjonaerToken(config, '310702641')
+ * ```
+ */
+export async function getSkdAksjonaerToken(
+  config: MaskinportenConfig,
+  orgNummer: string,
+  opts: { externalRef?: string } = {},
+): Promise<string> {
+  return (await getMaskinportenToken(config, skdAksjonaerScope(), { ...opts, orgNummer })).access_token
+}
+
+/**
+ * A Maskinporten token for Skatteetaten's skattemelding API (with both Altinn instance scopes), as the system user
+ * of `orgNummer`; used directly, not exchanged.
+ *
+ * @example
+ * ```ts
+ * const token = await getSkdSkattemeldingToken(config, '310702641')
+ * ```
+ */
+export async function getSkdSkattemeldingToken(
+  config: MaskinportenConfig,
+  orgNummer: string,
+  opts: { externalRef?: string } = {},
+): Promise<string> {
+  return (await getMaskinportenToken(config, skattemeldingScope(), { ...opts, orgNummer })).access_token
+}

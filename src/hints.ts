@@ -1,0 +1,141 @@
+/**
+ * What to do about an error answer: Maskinporten's MP codes and texts (PROTOCOL.md §3, from Digdir's
+ * troubleshooting page) and Altinn's exchange statuses, each mapped to the fix a user can make.
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
+ */
+
+/** What we know of a Maskinporten error answer. */
+export interface MaskinportenErrorFacts {
+  status: number
+  oauthError?: string
+  description?: string
+  mpCode?: string
+}
+
+interface HintRule {
+  /** MP codes this rule is for. */
+  codes?: readonly string[]
+  /** Text in `error_description` this rule is for (several causes share no MP code, or share one). */
+  text?: RegExp
+  /** OAuth `error` this rule is for. */
+  oauthError?: string
+  hint: string
+}
+
+const PORTAL = "Digdir's self-service portal (sjolvbetjening.samarbeid.digdir.no)"
+
+// First match wins; the description is looked at before the code where one code covers several causes.
+const MASKINPORTEN_HINTS: readonly HintRule[] = [
+  {
+    text: /Unknown key identifier \(kid\)/i,
+    hint: `kid not registered for this client: upload the public JWK printed by \`maskinporten keygen\` in ${PORTAL}, and set kid to the kid it was registered with`,
+  },
+  {
+    text: /no key identifier \(kid\) provided/i,
+    hint: 'The client uses pre-registered keys: set kid to the key id registered in the portal',
+  },
+  {
+    codes: ['MP-110'],
+    text: /Invalid JWT claim aud/i,
+    hint: "The grant's aud must be exactly Maskinporten's issuer: check env (test or prod) and any issuer override",
+  },
+  {
+    codes: ['MP-121'],
+    text: /Expired key/i,
+    hint: `The registered key has expired (keys live one year): make a new one with \`maskinporten keygen\` and upload its public JWK in ${PORTAL}`,
+  },
+  {
+    codes: ['MP-123'],
+    text: /x5c/i,
+    hint: 'The x5c header must be a JSON array of base64 DER certificates',
+  },
+  {
+    codes: ['MP-120'],
+    text: /invalid certificate/i,
+    hint: `The key that signed the grant is not accepted for this client: register its public JWK in ${PORTAL}, or use the key you registered`,
+  },
+  {
+    codes: ['MP-124'],
+    text: /Invalid JWT signature/i,
+    hint: 'The signature does not verify: the private key does not match the public key registered under this kid, or the algorithm is not RS256/RS384/RS512',
+  },
+  {
+    codes: ['MP-130'],
+    text: /JWT is expired|Issue time is after now/i,
+    hint: "Maskinporten judges iat and exp by its own clock (±10 s): synchronise this machine's clock (NTP)",
+  },
+  {
+    codes: ['MP-100'],
+    // The unknown-client text is the bare prefix that the other authentication failures extend.
+    text: /^Invalid assertion\. Client authentication failed\.?\s*(\(trace_id: \w+\))?$/i,
+    hint: 'Maskinporten does not know this client id here: check clientId, and that env (test or prod) is where the client was made',
+  },
+  {
+    codes: ['MP-012'],
+    hint: 'A grant can be used once: sign a new grant for every token request',
+  },
+  {
+    codes: ['MP-011'],
+    hint: 'The grant holds a claim or value Maskinporten does not accept (it rejects claims not in its documentation)',
+  },
+  {
+    codes: ['MP-201'],
+    hint: 'These scopes are for ID-porten user login and cannot be had through Maskinporten',
+  },
+  {
+    codes: ['MP-200'],
+    oauthError: 'invalid_scope',
+    hint: `The scope is not granted to this client: add it to the client in ${PORTAL} (the API owner must have given your organisation access)`,
+  },
+  {
+    codes: ['MP-251'],
+    oauthError: 'forbidden',
+    hint: 'No delegation: the customer (consumer_org) must delegate the scope to your organisation in Altinn first',
+  },
+  {
+    codes: ['MP-303'],
+    oauthError: 'invalid_altinn_customer_configuration',
+    hint: 'No approved system user for this customer and vendor system: the customer must approve the system user request in Altinn (and externalRef must match the one it was made with)',
+  },
+  {
+    codes: ['MP-301', 'MP-302'],
+    text: /authorization details/i,
+    hint: 'The authorization_details claim is not in the form Maskinporten takes (urn:altinn:systemuser with systemuser_org)',
+  },
+  {
+    text: /Client authentication failed/i,
+    hint: 'Maskinporten could not authenticate the client: check clientId and env',
+  },
+]
+
+/** The fix for a Maskinporten error answer, when we know one. */
+export function maskinportenHint(facts: MaskinportenErrorFacts): string | undefined {
+  const { status, oauthError, description = '', mpCode } = facts
+  for (const rule of MASKINPORTEN_HINTS) {
+    if (rule.text?.test(description)) return rule.hint
+  }
+  for (const rule of MASKINPORTEN_HINTS) {
+    if (mpCode && rule.codes?.includes(mpCode)) return rule.hint
+    if (oauthError && rule.oauthError === oauthError) return rule.hint
+  }
+  if (status === 429) return 'Rate limited: wait and try again, and cache tokens (MaskinportenClient does)'
+  if (status >= 500) return 'Maskinporten is unavailable right now; try again shortly'
+  if (status === 404 || status === 405) return 'This is not a Maskinporten token endpoint: check issuer'
+  if (status >= 300 && status < 400) return 'The token endpoint redirects: check issuer (https, exact host)'
+  return undefined
+}
+
+/** The fix for an Altinn exchange error answer, when we know one. */
+export function altinnHint(status: number, body: string): string | undefined {
+  if (status === 401) {
+    return 'Altinn did not accept the Maskinporten token: use the same environment for both (test ↔ tt02, prod ↔ platform.altinn.no) and a fresh token'
+  }
+  if (status === 403) return 'Altinn refused the exchange: check the scopes and that the organisation may use them'
+  if (status === 410) return 'Enterprise users are gone from Altinn 3: use a system user (orgNummer) instead'
+  if (status === 400 && /token provider/i.test(body)) return 'The exchange URL names an unknown token provider: check altinnUrl'
+  if (status === 404 || status === 405) return 'This is not Altinn\'s token exchange: check altinnUrl'
+  if (status === 429) return 'Rate limited: wait and try again, and cache Altinn tokens (they live 30 minutes)'
+  if (status >= 500) return 'Altinn is unavailable right now; try again shortly'
+  return undefined
+}

@@ -1,0 +1,40 @@
+// The package's face: re-exports only.
+export {
+  MaskinportenError,
+  isMaskinportenError,
+  type MaskinportenErrorCode,
+  type MaskinportenErrorDetails,
+} from './errors.js'
+export {
+  defaultScopes,
+  adminScopes,
+  skdAksjonaerScope,
+  skattemeldingScope,
+  DEFAULT_SCOPES,
+  ADMIN_SCOPES,
+  SKD_AKSJONAER_SCOPE,
+  SKATTEMELDING_SCOPES,
+} from './scopes.js'
+export {
+  configFromEnv,
+  ENVIRONMENTS,
+  DEFAULT_TIMEOUT_MS,
+  type MaskinportenConfig,
+  type MaskinportenEnv,
+  type Environment,
+  type ConfigFromEnvOptions,
+} from './config.js'
+export { isValidOrgNummer } from './orgnummer.js'
+export { generateSigningKey, publicJwk, jwkThumbprint, type GeneratedKey, type PublicJwk, type KeySource } from './keys.js'
+export { buildJwtGrant, GRANT_LIFETIME_SECONDS, type GrantOptions } from './grant.js'
+export { type TokenResponse } from './maskinporten.js'
+export {
+  getMaskinportenToken,
+  getAltinnToken,
+  getSystemuserToken,
+  getAdminToken,
+  getSkdAksjonaerToken,
+  getSkdSkattemeldingToken,
+  type FlowOptions,
+} from './flows.js'
+export { decodeToken, type DecodedToken } from './token.js'
