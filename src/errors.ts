@@ -85,23 +85,23 @@ export function capBody(text: string): string {
  * ```
  */
 export class MaskinportenError extends Error {
-  override readonly name = 'MaskinportenError'
+  // `declare`: no field initialisers, so that absent details stay absent instead of showing as `undefined`.
+  declare readonly name: 'MaskinportenError'
   readonly code: MaskinportenErrorCode
-  readonly status?: number
-  readonly body?: string
-  readonly oauthError?: string
-  readonly oauthErrorDescription?: string
-  readonly mpCode?: string
-  readonly traceId?: string
-  readonly retryAfterMs?: number
-  readonly serverTime?: number
-  readonly hint?: string
+  declare readonly status?: number
+  declare readonly body?: string
+  declare readonly oauthError?: string
+  declare readonly oauthErrorDescription?: string
+  declare readonly mpCode?: string
+  declare readonly traceId?: string
+  declare readonly retryAfterMs?: number
+  declare readonly serverTime?: number
+  declare readonly hint?: string
 
   constructor(code: MaskinportenErrorCode, message: string, details: MaskinportenErrorDetails = {}) {
     const full = details.hint ? `${message}. ${details.hint}` : message
     super(full, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
-    // Assigned one by one so that absent fields stay absent (they would otherwise show as `undefined` in inspect).
     if (details.status !== undefined) this.status = details.status
     if (details.body !== undefined) this.body = capBody(details.body)
     if (details.oauthError !== undefined) this.oauthError = details.oauthError
@@ -132,6 +132,8 @@ export class MaskinportenError extends Error {
     return out
   }
 }
+
+Object.defineProperty(MaskinportenError.prototype, 'name', { value: 'MaskinportenError', enumerable: false })
 
 /**
  * True for a {@link MaskinportenError}, also one from another copy of this package (matched by `name` and `code`).

@@ -25,7 +25,8 @@ interface HintRule {
 
 const PORTAL = "Digdir's self-service portal (sjolvbetjening.samarbeid.digdir.no)"
 
-// First match wins; the description is looked at before the code where one code covers several causes.
+// First match wins, by text, MP code or OAuth error: the more specific rules come first (several causes share
+// one code, and some have none).
 const MASKINPORTEN_HINTS: readonly HintRule[] = [
   {
     text: /Unknown key identifier \(kid\)/i,
@@ -112,13 +113,13 @@ const MASKINPORTEN_HINTS: readonly HintRule[] = [
 /** The fix for a Maskinporten error answer, when we know one. */
 export function maskinportenHint(facts: MaskinportenErrorFacts): string | undefined {
   const { status, oauthError, description = '', mpCode } = facts
-  for (const rule of MASKINPORTEN_HINTS) {
-    if (rule.text?.test(description)) return rule.hint
-  }
-  for (const rule of MASKINPORTEN_HINTS) {
-    if (mpCode && rule.codes?.includes(mpCode)) return rule.hint
-    if (oauthError && rule.oauthError === oauthError) return rule.hint
-  }
+  const rule = MASKINPORTEN_HINTS.find(
+    (r) =>
+      r.text?.test(description) ||
+      (mpCode !== undefined && r.codes?.includes(mpCode)) ||
+      (oauthError !== undefined && r.oauthError === oauthError),
+  )
+  if (rule) return rule.hint
   if (status === 429) return 'Rate limited: wait and try again, and cache tokens (MaskinportenClient does)'
   if (status >= 500) return 'Maskinporten is unavailable right now; try again shortly'
   if (status === 404 || status === 405) return 'This is not a Maskinporten token endpoint: check issuer'
