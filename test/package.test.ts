@@ -1,0 +1,35 @@
+// The contract of DESIGN.md, checked on the built package as a user imports it (self-reference through `exports`).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as Record<string, any>
+
+test('package.json: name, ESM, exports with types, bin, engines, no runtime dependencies', () => {
+  assert.equal(pkg.name, 'wenche-maskinporten')
+  assert.equal(pkg.type, 'module')
+  assert.equal(pkg.exports['.'].types, './dist/index.d.ts')
+  assert.equal(pkg.exports['.'].default, './dist/index.js')
+  assert.equal(pkg.bin.maskinporten, './dist/cli/main.js')
+  assert.equal(pkg.engines.node, '>=20')
+  assert.equal(pkg.scripts.prepare, 'npm run build')
+  for (const script of ['test', 'demo', 'bench']) assert.ok(pkg.scripts[script], `npm run ${script}`)
+  assert.deepEqual(Object.keys(pkg.dependencies ?? {}), [])
+  assert.match(pkg.devDependencies['@types/node'], /^\^?20\./)
+})
+
+test('the built package exports every name of the contract', async (t) => {
+  if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
+    assert.fail('dist/ is missing: run `npm run build` (npm install and npm ci do it through prepare)')
+  }
+  const mod = (await import('wenche-maskinporten')) as Record<string, unknown>
+  const functions = [
+    'defaultScopes', 'adminScopes', 'skdAksjonaerScope', 'skattemeldingScope', 'buildJwtGrant', 'getAltinnToken',
+    'getSystemuserToken', 'getAdminToken', 'getSkdAksjonaerToken', 'getSkdSkattemeldingToken', 'configFromEnv',
+    'isValidOrgNummer', 'decodeToken', 'isMaskinportenError', 'startEmulator', 'MaskinportenClient', 'MaskinportenError',
+  ]
+  for (const name of functions) {
+    await t.test(name, () => assert.equal(typeof mod[name], 'function', `${name} is exported`))
+  }
+  assert.ok(existsSync(new URL('../dist/index.d.ts', import.meta.url)), 'types are shipped')
+})
