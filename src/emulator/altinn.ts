@@ -1,0 +1,137 @@
+/**
+ * Altinn's token exchange and its OpenID keys (PROTOCOL.md §5, from Altinn's authentication service source):
+ * a Maskinporten token of this emulator in, an Altinn token out.
+ *
+ * @see https://docs.altinn.studio/authentication/
+ */
+import { randomBytes } from 'node:crypto'
+import { ORGNR_PREFIX } from '../orgnummer.js'
+import { methodNotAllowed, send, sendJson, type Call, type EmulatorState } from './call.js'
+import { serveFault } from './faults.js'
+import { decodeJws, verifyJws } from './jwt.js'
+import { altinnClaims, signToken } from './tokens.js'
+import { ALTINN_SKEW_SECONDS } from './unconfirmed.js'
+
+/** Path prefix of the exchange endpoint; the provider follows. */
+export const EXCHANGE_PREFIX = '/authentication/api/v1/exchange/'
+/** Altinn's OpenID configuration and, below it, its JWKS. */
+export const OPENID_CONFIGURATION = '/authentication/api/v1/openid/.well-known/openid-configuration'
+export const ALTINN_JWKS = `${OPENID_CONFIGURATION}/jwks`
+
+// Provider names are matched case-insensitively (Altinn's source lower-cases them).
+const PROVIDERS = new Set(['maskinporten', 'id-porten', 'altinnstudio'])
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8'
+
+/** The `iss` of Altinn tokens. */
+export function altinnIssuer(state: EmulatorState): string {
+  return `${state.altinnUrl}/authentication/api/v1/openid/`
+}
+
+/** `GET .../openid-configuration`. */
+export function openidConfiguration(call: Call): void {
+  const { state } = call
+  sendJson(call, 200, {
+    issuer: altinnIssuer(state),
+    jwks_uri: `${state.altinnUrl}${ALTINN_JWKS}`,
+    id_token_signing_alg_values_supported: ['RS256'],
+  })
+}
+
+/** `GET .../openid-configuration/jwks`: the keys Altinn tokens are signed with. */
+export function altinnJwks(call: Call): void {
+  const { jwk, x5t } = call.state.altinnKey
+  sendJson(call, 200, { keys: [{ ...jwk, x5t }] })
+}
+
+/** The customer org of a Maskinporten token's `consumer`, or undefined. */
+function consumerOrg(consumer: unknown): string | undefined {
+  if (consumer === null || typeof consumer !== 'object') return undefined
+  const id = (consumer as Record<string, unknown>).ID
+  if (typeof id !== 'string' || !id.startsWith(ORGNR_PREFIX)) return undefined
+  const org = id.slice(ORGNR_PREFIX.length)
+  return /^\d{9}$/.test(org) ? org : undefined
+}
+
+/** The claims of a Maskinporten token that verifies against this emulator's keys and clock, or undefined. */
+function verifiedMaskinportenToken(call: Call, provider: string): Record<string, unknown> | undefined {
+  // Only Maskinporten tokens can be verified here; id-porten and altinnstudio tokens never do (see unconfirmed.ts).
+  if (provider !== 'maskinporten') return undefined
+  const auth = call.req.headers.authorization ?? ''
+  const match = /^Bearer +([^ ]+) *$/i.exec(auth)
+  if (!match) return undefined
+  const jws = decodeJws(match[1]!)
+  const { state } = call
+  const key = state.maskinportenKey
+  if (!jws || jws.header.alg !== 'RS256' || jws.header.kid !== key.kid || !verifyJws(jws, 'RS256', key.publicKey)) {
+    return undefined
+  }
+  const claims = jws.payload
+  const now = state.now() / 1000
+  const { exp, iat } = claims
+  if (claims.iss !== state.issuer || typeof exp !== 'number' || typeof iat !== 'number') return undefined
+  if (exp + ALTINN_SKEW_SECONDS <= now || iat - ALTINN_SKEW_SECONDS > now) return undefined
+  return claims
+}
+
+/** `GET /authentication/api/v1/exchange/{provider}`. */
+export async function exchange(call: Call): Promise<void> {
+  const stats = call.state.stats.exchange
+  stats.requests++
+  const fault = call.state.faults.take('exchange')
+  if (fault && !(await serveFault(call, fault))) return
+  const outcome = await answerExchange(call)
+  // A faulted request, a delayed one too, counts in `requests` only (DESIGN.md).
+  if (!fault) stats[outcome]++
+}
+
+async function answerExchange(call: Call): Promise<'issued' | 'rejected'> {
+  const { state, req } = call
+  call.req.resume()
+  if (req.method !== 'GET') {
+    methodNotAllowed(call, ['GET'])
+    return 'rejected'
+  }
+  const raw = safeDecode(call.path.slice(EXCHANGE_PREFIX.length))
+  const provider = raw.toLowerCase()
+  if (!PROVIDERS.has(provider)) {
+    const text = `Invalid token provider: ${raw}. Trusted token providers are 'Maskinporten', 'Id-porten' and 'AltinnStudio'.`
+    send(call, 400, text, { 'Content-Type': 'text/plain; charset=utf-8' })
+    return 'rejected'
+  }
+  // Enterprise users (virksomhetsbrukere) are replaced by system users; Altinn answers 410 Gone.
+  if (req.headers['x-altinn-enterpriseuser-authentication'] !== undefined) {
+    sendJson(call, 410, problem(410, 'Gone'), {}, PROBLEM_JSON)
+    return 'rejected'
+  }
+  const mp = verifiedMaskinportenToken(call, provider)
+  const orgNummer = mp && consumerOrg(mp.consumer)
+  if (!mp || orgNummer === undefined) {
+    sendJson(call, 401, problem(401, 'Unauthorized'), {}, PROBLEM_JSON)
+    return 'rejected'
+  }
+  const claims = altinnClaims(mp, { altinnIssuer: altinnIssuer(state), orgNummer, now: state.now() / 1000 })
+  const token = await signToken(state.altinnKey, claims, 'altinn')
+  // Raw JWT text by default; a JSON string (in quotes) when the client asks for JSON (Altinn's MVC formatters).
+  const wantsJson = /\bapplication\/json\b/i.test(req.headers.accept ?? '')
+  if (wantsJson) sendJson(call, 200, token)
+  else send(call, 200, token, { 'Content-Type': 'text/plain; charset=utf-8' })
+  return 'issued'
+}
+
+/** An ASP.NET problem details body, with a W3C trace id as Altinn's have. */
+function problem(status: number, title: string): Record<string, unknown> {
+  return {
+    type: `https://tools.ietf.org/html/rfc9110#section-15.${status === 401 ? '5.2' : '5.11'}`,
+    title,
+    status,
+    traceId: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`,
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The emulator's clients, as Digdir's self-service portal and Altinn hold them: checked when registered, so that a
+ * malformed client fails at once instead of as a puzzling rejection later.
+ */
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto'
+import { invalidConfig } from '../errors.js'
+import { parseOrgNummer } from '../orgnummer.js'
+import { splitScopes } from '../scopes.js'
+import type { EmulatorClient } from './types.js'
+
+/** A registered public key of a client. */
+export interface ClientKey {
+  kid: string
+  key: KeyObject
+  /** When the key expires, epoch seconds (its JWK's `exp`), if it does. */
+  expiresAt?: number
+}
+
+/** A client as the rules use it: keys parsed, org numbers normalised, defaults filled in. */
+export interface RegisteredClient {
+  clientId: string
+  orgNummer: string
+  keys: Map<string, ClientKey>
+  scopes: Set<string>
+  systemUsers: Array<{ orgNummer: string; systemId: string; externalRef?: string; id: string }>
+  delegations: Array<{ consumerOrg: string; scopes: Set<string> }>
+  tokenLifetimeSeconds: number
+}
+
+/** Default lifetime of access tokens, seconds (Maskinporten's default). */
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 120
+
+function orgOf(value: unknown, field: string): string {
+  const parsed = parseOrgNummer(value)
+  if (!parsed.ok) throw invalidConfig(field, parsed.problem)
+  return parsed.orgNummer
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((s) => typeof s === 'string')) {
+    throw invalidConfig(field, 'must be an array of strings')
+  }
+  return splitScopes(value as string[])
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value === '') throw invalidConfig(field, 'must be a non-empty string')
+  return value
+}
+
+function parseKey(jwk: unknown, field: string): ClientKey {
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalidConfig(field, 'must be a JWK object')
+  const { kid, d, exp } = jwk as Record<string, unknown>
+  if (typeof kid !== 'string' || kid === '') throw invalidConfig(`${field}.kid`, 'must be a non-empty string')
+  // The emulator holds public keys only, as Maskinporten does; a private JWK here is a mistake worth stopping.
+  if (d !== undefined) throw invalidConfig(field, 'is a private key; register the public JWK only')
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) {
+    throw invalidConfig(`${field}.exp`, 'must be epoch seconds')
+  }
+  let key: KeyObject
+  try {
+    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (PROTOCOL.md §3).
+    const { alg: _alg, exp: _exp, ...rest } = jwk as Record<string, unknown>
+    key = createPublicKey({ key: rest as never, format: 'jwk' })
+  } catch (err) {
+    throw invalidConfig(field, 'is not a public JWK that node:crypto can read', err)
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw invalidConfig(field, 'must be an RSA key')
+  return exp === undefined ? { kid, key } : { kid, key, expiresAt: exp as number }
+}
+
+/** Checks a client and fills in its defaults. Throws `invalid_config` naming the field. */
+export function normalizeClient(input: EmulatorClient): RegisteredClient {
+  if (input === null || typeof input !== 'object') throw invalidConfig('client', 'must be an object')
+  const clientId = optionalString(input.clientId, 'clientId')
+  if (clientId === undefined) throw invalidConfig('clientId', 'is required')
+  const orgNummer = orgOf(input.orgNummer, 'orgNummer')
+  const jwks = input.jwks as { keys?: unknown } | undefined
+  if (!jwks || !Array.isArray(jwks.keys)) throw invalidConfig('jwks', 'must be { keys: [public JWK, ...] }')
+  const keys = new Map<string, ClientKey>()
+  jwks.keys.forEach((jwk, i) => {
+    const key = parseKey(jwk, `jwks.keys[${i}]`)
+    if (keys.has(key.kid)) throw invalidConfig(`jwks.keys[${i}].kid`, `repeats "${key.kid}"`)
+    keys.set(key.kid, key)
+  })
+  const lifetime = input.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS
+  if (!Number.isInteger(lifetime) || lifetime < 2 || lifetime > 86_400) {
+    throw invalidConfig('tokenLifetimeSeconds', 'must be a whole number of seconds from 2 to 86400')
+  }
+  const systemUsers = (input.systemUsers ?? []).map((su, i) => {
+    const field = `systemUsers[${i}]`
+    const externalRef = optionalString(su.externalRef, `${field}.externalRef`)
+    return {
+      orgNummer: orgOf(su.orgNummer, `${field}.orgNummer`),
+      systemId: optionalString(su.systemId, `${field}.systemId`) ?? `${orgNummer}_emulator`,
+      id: optionalString(su.id, `${field}.id`) ?? randomUUID(),
+      ...(externalRef === undefined ? {} : { externalRef }),
+    }
+  })
+  const delegations = (input.delegations ?? []).map((d, i) => ({
+    consumerOrg: orgOf(d.consumerOrg, `delegations[${i}].consumerOrg`),
+    scopes: new Set(stringList(d.scopes, `delegations[${i}].scopes`)),
+  }))
+  return {
+    clientId,
+    orgNummer,
+    keys,
+    scopes: new Set(stringList(input.scopes, 'scopes')),
+    systemUsers,
+    delegations,
+    tokenLifetimeSeconds: lifetime,
+  }
+}
+
+/** The clients by id, with kids unique across all of them (Maskinporten's rule). */
+export class ClientRegistry {
+  readonly #clients = new Map<string, RegisteredClient>()
+
+  /** Adds or replaces a client. */
+  register(input: EmulatorClient): RegisteredClient {
+    const client = normalizeClient(input)
+    for (const other of this.#clients.values()) {
+      if (other.clientId === client.clientId) continue
+      for (const kid of client.keys.keys()) {
+        if (other.keys.has(kid)) throw invalidConfig('jwks', `kid "${kid}" is already registered on another client`)
+      }
+    }
+    this.#clients.set(client.clientId, client)
+    return client
+  }
+
+  get(clientId: string): RegisteredClient | undefined {
+    return this.#clients.get(clientId)
+  }
+}

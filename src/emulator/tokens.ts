@@ -1,0 +1,107 @@
+/**
+ * The tokens the emulator issues: Maskinporten access tokens (PROTOCOL.md §3–§4) and Altinn tokens (§5), each
+ * signed with its own RSA 2048 key made at start, published as a JWKS.
+ */
+import { createHash, createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
+import { promisify } from 'node:util'
+import { publicJwk, type PublicJwk } from '../keys.js'
+import { toIso6523 } from '../orgnummer.js'
+import { signJwt } from './jwt.js'
+import type { ValidGrant } from './rules.js'
+
+const generateKeyPairAsync = promisify(generateKeyPair)
+
+/** Lifetime of an Altinn token, seconds: 30 minutes, whatever the Maskinporten token's (Altinn's source). */
+export const ALTINN_TOKEN_LIFETIME_SECONDS = 1800
+
+/** One signing key of the emulator, with what its tokens' headers and its JWKS need. */
+export interface SigningKey {
+  privateKey: KeyObject
+  publicKey: KeyObject
+  kid: string
+  jwk: PublicJwk
+  /** base64url SHA-1 of the public key's DER (stands in for a certificate thumbprint, which the emulator lacks). */
+  x5t: string
+}
+
+/** Makes a fresh RSA 2048 signing key. */
+export async function makeSigningKey(): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 })
+  const publicKey = createPublicKey(privateKey)
+  const jwk = publicJwk(publicKey)
+  const x5t = createHash('sha1').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url')
+  return { privateKey, publicKey, kid: jwk.kid, jwk, x5t }
+}
+
+const iso = (orgNummer: string) => ({ authority: 'iso6523-actorid-upis', ID: toIso6523(orgNummer) })
+
+/** The claims of a Maskinporten access token for a valid grant, in the order real tokens have them. */
+export function maskinportenClaims(
+  grant: ValidGrant,
+  opts: { issuer: string; altinnUrl: string; now: number },
+): Record<string, unknown> {
+  const { client } = grant
+  const iat = Math.floor(opts.now)
+  const claims: Record<string, unknown> = {
+    scope: grant.scopes.join(' '),
+    iss: opts.issuer,
+    client_amr: 'private_key_jwt',
+    token_type: 'Bearer',
+    exp: iat + client.tokenLifetimeSeconds,
+    iat,
+    client_id: client.clientId,
+    // 32 random bytes: 43 base64url characters, as in real tokens.
+    jti: randomBytes(32).toString('base64url'),
+    // On a delegated token the consumer is the customer and the client's owner is the supplier.
+    consumer: iso(grant.consumerOrg ?? client.orgNummer),
+  }
+  if (grant.audience !== undefined) claims.aud = grant.audience
+  if (grant.systemUser) claims.authorization_details = [grant.systemUser.tokenDetail]
+  if (grant.consumerOrg !== undefined) {
+    claims.supplier = iso(client.orgNummer)
+    claims.delegation_source = opts.altinnUrl
+  }
+  if (grant.pid !== undefined) claims.pid = grant.pid
+  return claims
+}
+
+/** Signs a token with one of the emulator's keys; header `{kid, alg}` as Maskinporten's, plus `x5t, typ` as Altinn's. */
+export function signToken(
+  key: SigningKey,
+  claims: Record<string, unknown>,
+  style: 'maskinporten' | 'altinn',
+): Promise<string> {
+  const header =
+    style === 'maskinporten'
+      ? { kid: key.kid, alg: 'RS256' }
+      : { alg: 'RS256', kid: key.kid, x5t: key.x5t, typ: 'JWT' }
+  return signJwt(header, claims, key.privateKey)
+}
+
+/**
+ * The claims of an Altinn token for a verified Maskinporten token: copied minus `aud`, `iss`, `client_amr` (and the
+ * old times and jti), with Altinn's own added.
+ */
+export function altinnClaims(
+  mp: Record<string, unknown>,
+  opts: { altinnIssuer: string; orgNummer: string; now: number },
+): Record<string, unknown> {
+  const { aud: _aud, iss: _iss, client_amr: _amr, jti: _jti, iat: _iat, exp: _exp, nbf: _nbf, ...kept } = mp
+  const now = Math.floor(opts.now)
+  const claims: Record<string, unknown> = {
+    ...kept,
+    'urn:altinn:orgNumber': opts.orgNummer,
+    'urn:altinn:authenticatemethod': 'maskinporten',
+    'urn:altinn:authlevel': 3,
+    jti: randomUUID(),
+    sid: randomUUID(),
+    iss: opts.altinnIssuer,
+    iat: now,
+    nbf: now,
+    exp: now + ALTINN_TOKEN_LIFETIME_SECONDS,
+  }
+  // Altinn's quirk: a single-entry authorization_details array comes back as one object.
+  const details = kept.authorization_details
+  if (Array.isArray(details) && details.length === 1) claims.authorization_details = details[0]
+  return claims
+}

@@ -1,0 +1,119 @@
+/**
+ * The emulator's public shapes: options, clients, faults, stats, and the running emulator. DESIGN.md's contract
+ * fixes these names; add to them, never rename.
+ */
+
+/** A system user (systembruker) that a customer has created for the client's system. */
+export interface EmulatorSystemUser {
+  /** The customer's organisation number (nine digits, mod 11). */
+  orgNummer: string
+  /** `system_id` in tokens, `<vendor orgnr>_<system name>`. Default: `<client orgNummer>_emulator`. */
+  systemId?: string
+  /** When set, a grant must carry exactly this `externalRef` to use the system user (Altinn's rule). */
+  externalRef?: string
+  /** The system user's id, `systemuser_id[0]` in tokens. Default: a random UUID chosen at registration. */
+  id?: string
+}
+
+/** A customer's delegation of scopes to the client's organisation (the supplier flow, `consumer_org`). */
+export interface EmulatorDelegation {
+  /** The customer (the delegating organisation), nine digits. */
+  consumerOrg: string
+  /** The scopes the customer delegated. */
+  scopes: string[]
+}
+
+/** A Maskinporten client as Digdir's self-service portal holds it. */
+export interface EmulatorClient {
+  /** The client id: the grant's `iss`. */
+  clientId: string
+  /** The client owner's organisation number: `consumer` in its tokens. */
+  orgNummer: string
+  /**
+   * The client's registered public keys. Each needs a `kid` (unique across all clients, as in Maskinporten). An
+   * `exp` member (epoch seconds) marks when the key expires (Maskinporten keys live one year); an `alg` member is
+   * ignored.
+   */
+  jwks: { keys: Array<Record<string, unknown>> }
+  /** The scopes registered on the client. */
+  scopes: string[]
+  /** System users created for this client's system. */
+  systemUsers?: EmulatorSystemUser[]
+  /** Delegations from customers to the client's organisation. */
+  delegations?: EmulatorDelegation[]
+  /** Lifetime of the client's access tokens, in seconds. Default 120 (`expires_in` is one less). */
+  tokenLifetimeSeconds?: number
+}
+
+/** Which endpoint a fault hits: Maskinporten's `POST /token` or Altinn's `GET .../exchange/{provider}`. */
+export type FaultEndpoint = 'token' | 'exchange'
+
+/**
+ * A fault for the next `times` requests to one endpoint.
+ *
+ * - `status`: answers `status` with an OAuth-style JSON body, and `Retry-After` when `retryAfterSeconds` is set.
+ * - `hang`: never answers (the socket is ended by `close()`).
+ * - `reset`: destroys the socket before answering.
+ * - `garbage`: answers 200 with a body that is not JSON.
+ * - `delay`: answers normally after `delayMs`.
+ */
+export interface EmulatorFault {
+  endpoint: FaultEndpoint
+  kind: 'status' | 'hang' | 'reset' | 'garbage' | 'delay'
+  /** HTTP status for `kind: 'status'`. Default 503. */
+  status?: number
+  /** Seconds sent in `Retry-After` with `kind: 'status'`. Default: no header. */
+  retryAfterSeconds?: number
+  /** Milliseconds to wait for `kind: 'delay'`. Default 1000. */
+  delayMs?: number
+  /** How many requests the fault serves before it is gone. Default 1. */
+  times?: number
+}
+
+/** Counts for one endpoint. A faulted request counts in `requests` only. */
+export interface EndpointStats {
+  requests: number
+  issued: number
+  rejected: number
+}
+
+/** What `stats()` and `GET /__emulator/stats` return. */
+export interface EmulatorStats {
+  token: EndpointStats
+  exchange: EndpointStats
+}
+
+/** Options of {@link startEmulator}. */
+export interface EmulatorOptions {
+  /** TCP port. Default 0 (a free port chosen by the system). */
+  port?: number
+  /** Interface to bind. Default `127.0.0.1`; anything not loopback prints a warning on stderr. */
+  host?: string
+  /** Clients registered at start. */
+  clients?: EmulatorClient[]
+  /**
+   * How far the emulator's clock runs from this machine's, in seconds (may be negative or fractional). Its time
+   * checks, its tokens' `iat`/`exp` and its `Date` header follow it. Default 0.
+   */
+  clockOffsetSeconds?: number
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** Base URL, `http://HOST:PORT`, no trailing slash. */
+  url: string
+  /** Maskinporten issuer: `url + '/'`. The grant's `aud`; the token endpoint is `issuer + 'token'`. */
+  issuer: string
+  /** Altinn platform base URL: the same server. */
+  altinnUrl: string
+  /** Adds a client, or replaces the one with the same `clientId`. Throws `invalid_config` on a malformed client. */
+  registerClient(client: EmulatorClient): void
+  /** Queues a fault; faults of one endpoint are served in the order given. */
+  injectFault(fault: EmulatorFault): void
+  /** Drops every queued fault. */
+  clearFaults(): void
+  /** Request counts since start (a copy). */
+  stats(): EmulatorStats
+  /** Stops the server and ends every open socket, hung ones included. */
+  close(): Promise<void>
+}
