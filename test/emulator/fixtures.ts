@@ -2,6 +2,7 @@
  * What the emulator tests share: a running emulator with one client, and a grant builder of their own (node:crypto
  * signing, so that every broken grant can be made).
  */
+import assert from 'node:assert/strict'
 import { randomUUID, sign, type KeyObject } from 'node:crypto'
 import { generateSigningKey } from '../../src/keys.js'
 import { startEmulator, type Emulator, type EmulatorClient } from '../../src/emulator/index.js'
@@ -131,3 +132,23 @@ export function requestToken(emu: Emulator, assertion: string): Promise<TokenAns
   return postToken(emu, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion })
 }
 
+
+/** What a rejection must look like. */
+export interface RejectionExpected {
+  error: string
+  /** Three digits: `error_uri` ends in `MP-<mp>`. */
+  mp: string
+  /** The start of `error_description`. */
+  starts: string
+}
+
+/** Asserts Maskinporten's error shape: 400, `error`, the MP code in `error_uri`, the description and a trace id. */
+export function assertRejected(answer: TokenAnswer, issuer: string, expected: RejectionExpected): void {
+  assert.equal(answer.status, 400, answer.text)
+  assert.equal(answer.body.error, expected.error)
+  assert.equal(answer.body.error_uri, `${issuer}errors/MP-${expected.mp}`)
+  const description = String(answer.body.error_description)
+  assert.match(description, / \(trace_id: [0-9a-f]{32}\)$/)
+  assert.ok(description.startsWith(expected.starts), `${description} should start with ${expected.starts}`)
+  assert.deepEqual(Object.keys(answer.body).sort(), ['error', 'error_description', 'error_uri'])
+}
