@@ -1,0 +1,138 @@
+/**
+ * The doctor's online checks: the issuer's metadata, the clock against the server's `Date`, and a real token
+ * request (and exchange, when asked) whose error, if any, comes with the library's fix. The network calls go through
+ * the library (`send`, the flows): nothing here calls `fetch`.
+ */
+import { exchangeForAltinnToken } from '../altinn.js'
+import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config.js'
+import { getMaskinportenToken } from '../flows.js'
+import { parseJson, send, serverTimeOf } from '../http.js'
+import { decodeToken } from '../token.js'
+import { message, type Report } from './doctor-report.js'
+import { setting, type Settings } from './settings.js'
+import type { TokenRequest } from './token-request.js'
+
+/** Time limit (in milliseconds) for the metadata request: it is small and should come at once. */
+const METADATA_TIMEOUT_MS = 10_000
+
+/** Maskinporten accepts a grant's `iat` within 10 s of its clock; beyond this the margin for the network is gone. */
+export const MAX_CLOCK_SKEW_SECONDS = 5
+
+/** The issuer the grant would go to, worked out without a complete config (so metadata can be checked anyway). */
+function issuerOf(settings: Settings): string | undefined {
+  const override = setting(settings, 'MASKINPORTEN_ISSUER')
+  if (override) return override
+  const env = setting(settings, 'WENCHE_ENV') ?? 'prod'
+  return env === 'test' || env === 'prod' ? ENVIRONMENTS[env].issuer : undefined
+}
+
+/** Metadata lives at `{issuer}.well-known/...`, the issuer with its trailing slash (Skyporten's lack one). */
+export function metadataUrlFor(issuer: string): string {
+  return `${issuer}${issuer.endsWith('/') ? '' : '/'}.well-known/oauth-authorization-server`
+}
+
+/** Runs the online checks into `report`. */
+export async function checkOnline(
+  report: Report,
+  settings: Settings,
+  config: MaskinportenConfig | undefined,
+  request: TokenRequest | undefined,
+  altinn: boolean,
+): Promise<void> {
+  const issuer = issuerOf(settings)
+  if (issuer === undefined) {
+    report.skip('issuer metadata', 'skipped: fix WENCHE_ENV first')
+  } else {
+    await checkMetadata(report, issuer)
+  }
+  if (config === undefined || request === undefined) {
+    report.skip('token request', 'skipped: fix the checks above first')
+    return
+  }
+  let resolved
+  try {
+    resolved = resolveConfig(config)
+  } catch (err) {
+    report.fail('configuration', message(err))
+    return
+  }
+  let accessToken: string
+  try {
+    const response = await getMaskinportenToken(config, request.scope, request.grant)
+    accessToken = response.access_token
+    report.ok('token request', `Maskinporten issued a token for "${response.scope ?? request.scope}", lives ${response.expires_in} s`)
+  } catch (err) {
+    report.fail('token request', message(err))
+    return
+  }
+  if (!altinn) return
+  try {
+    const altinnToken = await exchangeForAltinnToken(resolved, accessToken)
+    const { expiresAt } = decodeToken(altinnToken)
+    const life = expiresAt === undefined ? '' : `, lives ${Math.round((expiresAt - Date.now()) / 1000)} s`
+    report.ok('Altinn exchange', `${resolved.exchangeUrl} issued an Altinn token${life}`)
+  } catch (err) {
+    report.fail('Altinn exchange', message(err))
+  }
+}
+
+async function checkMetadata(report: Report, issuer: string): Promise<void> {
+  const url = metadataUrlFor(issuer)
+  const sentAt = Date.now()
+  let res
+  try {
+    res = await send({
+      url,
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      fetch: globalThis.fetch,
+      timeoutMs: METADATA_TIMEOUT_MS,
+      failCode: 'maskinporten_request_failed',
+      service: 'Maskinporten',
+    })
+  } catch (err) {
+    report.fail('issuer metadata', message(err))
+    report.skip('clock', 'skipped: no answer from the issuer')
+    return
+  }
+  const receivedAt = Date.now()
+  const doc = parseJson(res.body) as { issuer?: unknown; token_endpoint?: unknown } | undefined
+  if (res.status !== 200 || doc === undefined || doc === null || typeof doc !== 'object') {
+    report.fail(
+      'issuer metadata',
+      `${url} answered ${res.status}${doc === undefined ? ', not JSON' : ''}: this is not a Maskinporten issuer; check WENCHE_ENV and MASKINPORTEN_ISSUER`,
+    )
+  } else if (doc.issuer !== issuer) {
+    report.fail(
+      'issuer metadata',
+      `${url} says the issuer is ${JSON.stringify(doc.issuer)}, but grants would say aud "${issuer}": set MASKINPORTEN_ISSUER to exactly the former`,
+    )
+  } else if (doc.token_endpoint !== tokenEndpointFor(issuer)) {
+    report.fail(
+      'issuer metadata',
+      `the token endpoint is ${JSON.stringify(doc.token_endpoint)}, not ${tokenEndpointFor(issuer)} as this library assumes`,
+    )
+  } else {
+    report.ok('issuer metadata', `${url} (issuer ${issuer})`)
+  }
+  checkClock(report, res.headers, sentAt, receivedAt)
+}
+
+function checkClock(report: Report, headers: Headers, sentAt: number, receivedAt: number): void {
+  const serverTime = serverTimeOf(headers)
+  if (serverTime === undefined) {
+    report.skip('clock', 'the server sent no Date header to compare with')
+    return
+  }
+  // `Date` has whole seconds (truncated): the server's clock was, on average, half a second past it.
+  const skew = Math.round(((sentAt + receivedAt) / 2 - (serverTime + 500)) / 1000)
+  const how = skew === 0 ? 'in step with' : `${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'}`
+  if (Math.abs(skew) <= MAX_CLOCK_SKEW_SECONDS) {
+    report.ok('clock', `this machine is ${how} the issuer's clock (Maskinporten allows 10 s)`)
+  } else {
+    report.fail(
+      'clock',
+      `this machine is ${how} the issuer's clock; Maskinporten refuses grants more than 10 s off: synchronise the clock (NTP, e.g. \`timedatectl set-ntp true\`)`,
+    )
+  }
+}

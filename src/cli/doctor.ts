@@ -1,0 +1,199 @@
+/**
+ * `maskinporten doctor`: one line per check, ✓ or ✗ with the fix. Offline it checks the variables, the key and the
+ * org numbers; online (doctor-online.ts) the issuer's metadata, the clock and a real token request.
+ */
+import { statSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
+import { configFromEnv, DEFAULT_KEY_FILE, type MaskinportenConfig } from '../config.js'
+import { isMaskinportenError } from '../errors.js'
+import { loadSigningKey } from '../keys.js'
+import type { CliContext } from './context.js'
+import { checkOnline } from './doctor-online.js'
+import { message, Report } from './doctor-report.js'
+import {
+  CONFIG_FLAGS,
+  CONFIG_FLAGS_HELP,
+  flagVariables,
+  loadSettings,
+  setting,
+  sourceLabel,
+  type Settings,
+} from './settings.js'
+import { TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, tokenRequestFrom, type TokenRequest } from './token-request.js'
+import { parseFlags } from './usage.js'
+
+const FLAGS = { ...CONFIG_FLAGS, ...TOKEN_REQUEST_FLAGS, offline: { type: 'boolean' }, altinn: { type: 'boolean' } } as const
+
+/** `maskinporten doctor --help`. */
+export const DOCTOR_HELP = `Usage: maskinporten doctor [--offline] [--altinn] [flags]
+
+Checks the setup, one line per check (✓ or ✗ with the fix); exits 1 when any check fails.
+Offline: each variable, the key file (readable, not readable by others, RSA >= 2048 bits), the kid, org numbers.
+Online: the issuer's metadata, this machine's clock against Maskinporten's, and a real token request.
+
+  --offline   skip the checks that use the network
+  --altinn    also exchange the token at Altinn
+
+${TOKEN_REQUEST_HELP}
+${CONFIG_FLAGS_HELP}`
+
+/** Runs `maskinporten doctor`. Returns the exit code. */
+export async function doctorCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseFlags('doctor', argv, FLAGS)
+  if (values.help) {
+    ctx.out(DOCTOR_HELP)
+    return 0
+  }
+  const flags = flagVariables('doctor', values)
+  const report = new Report(ctx)
+  let settings: Settings
+  try {
+    settings = loadSettings(flags, ctx)
+  } catch (err) {
+    report.fail('.env', `${(err as Error).message}: fix the line, or quote the value`)
+    return report.finish()
+  }
+  if (settings.dotenvPath) report.ok('.env', `read ${settings.dotenvPath} (flags and the environment win over it)`)
+
+  checkClientId(report, settings)
+  const config = checkKey(report, settings)
+  checkEnv(report, settings)
+  const request = checkRequest(report, settings, () => tokenRequestFrom('doctor', values, settings))
+  if (values.offline) {
+    report.skip('online checks', 'skipped (--offline)')
+  } else {
+    await checkOnline(report, settings, config, request, values.altinn === true)
+  }
+  return report.finish()
+}
+
+function checkClientId(report: Report, settings: Settings): void {
+  const clientId = setting(settings, 'MASKINPORTEN_CLIENT_ID')
+  if (clientId) report.ok('MASKINPORTEN_CLIENT_ID', `${clientId} (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_ID')})`)
+  else {
+    report.fail(
+      'MASKINPORTEN_CLIENT_ID',
+      "not set: copy the client id from Digdir's self-service portal into .env or the environment, or pass --client-id",
+    )
+  }
+}
+
+/** Checks the key source, the file and the key itself; returns the config when everything is there. */
+function checkKey(report: Report, settings: Settings): MaskinportenConfig | undefined {
+  const vars = settings.vars
+  // configFromEnv's order of key sources; the file checks below need to know which one it will take.
+  if (vars.MASKINPORTEN_PRIVATE_KEY) {
+    report.ok('MASKINPORTEN_PRIVATE_KEY', `set (${sourceLabel(settings, 'MASKINPORTEN_PRIVATE_KEY')})`)
+  } else if (vars.MASKINPORTEN_CLIENT_JWK) {
+    report.ok('MASKINPORTEN_CLIENT_JWK', `set (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_JWK')})`)
+  } else if (!checkKeyFile(report, settings)) {
+    return undefined
+  }
+
+  // configFromEnv reads the key; stand-ins for a missing id or kid let the key be judged on its own.
+  let keyConfig: MaskinportenConfig
+  try {
+    keyConfig = configFromEnv(
+      { MASKINPORTEN_CLIENT_ID: 'doctor', MASKINPORTEN_KID: 'doctor', ...vars },
+      { cwd: settings.cwd },
+    )
+    const key = loadSigningKey(keyConfig)
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+    report.ok('private key', `RSA ${bits} bits`)
+  } catch (err) {
+    report.fail('private key', message(err))
+    return undefined
+  }
+  const kid = checkKid(report, settings)
+  const clientId = setting(settings, 'MASKINPORTEN_CLIENT_ID')
+  return kid && clientId ? { ...keyConfig, clientId, kid } : undefined
+}
+
+function checkKeyFile(report: Report, settings: Settings): boolean {
+  const given = setting(settings, 'MASKINPORTEN_PRIVAT_NOKKEL')
+  const path = given ?? DEFAULT_KEY_FILE
+  const full = isAbsolute(path) ? path : join(settings.cwd, path)
+  const label = 'MASKINPORTEN_PRIVAT_NOKKEL'
+  const from = given ? sourceLabel(settings, label) : 'the default'
+  let mode: number
+  try {
+    mode = statSync(full).mode
+  } catch {
+    report.fail(
+      label,
+      `${full} (${from}) does not exist: make a key with \`maskinporten keygen\`, or set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file (or MASKINPORTEN_PRIVATE_KEY to the PEM)`,
+    )
+    return false
+  }
+  const octal = (mode & 0o777).toString(8).padStart(4, '0')
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    report.fail(label, `${full} (${from}) is open to other users (mode ${octal}): chmod 600 ${full}`)
+    return false
+  }
+  report.ok(label, `${full} (mode ${octal}, ${from})`)
+  return true
+}
+
+function checkKid(report: Report, settings: Settings): string | undefined {
+  const kid = setting(settings, 'MASKINPORTEN_KID')
+  // The JWK's own kid counts only when the JWK is the key that will sign (a PEM comes first).
+  const jwkIsKey = !settings.vars.MASKINPORTEN_PRIVATE_KEY && Boolean(settings.vars.MASKINPORTEN_CLIENT_JWK)
+  const jwkKid = jwkIsKey ? kidOfJwk(settings.vars.MASKINPORTEN_CLIENT_JWK) : undefined
+  if (kid && jwkKid && kid !== jwkKid) {
+    report.fail(
+      'MASKINPORTEN_KID',
+      `"${kid}" (${sourceLabel(settings, 'MASKINPORTEN_KID')}) differs from the kid "${jwkKid}" in MASKINPORTEN_CLIENT_JWK: unset MASKINPORTEN_KID, or set it to the kid the key was registered with`,
+    )
+    return undefined
+  }
+  if (kid) {
+    report.ok('MASKINPORTEN_KID', `${kid} (${sourceLabel(settings, 'MASKINPORTEN_KID')})`)
+    return kid
+  }
+  if (jwkKid) {
+    report.ok('MASKINPORTEN_KID', `${jwkKid} (from MASKINPORTEN_CLIENT_JWK)`)
+    return jwkKid
+  }
+  report.fail(
+    'MASKINPORTEN_KID',
+    'not set: the kid the public JWK was registered with in the portal (printed by `maskinporten keygen`); set it in .env or the environment, or pass --kid',
+  )
+  return undefined
+}
+
+function kidOfJwk(text: string | undefined): string | undefined {
+  if (!text) return undefined
+  try {
+    const kid = (JSON.parse(text) as { kid?: unknown }).kid
+    return typeof kid === 'string' && kid !== '' ? kid : undefined
+  } catch {
+    return undefined // reported by the key check
+  }
+}
+
+function checkEnv(report: Report, settings: Settings): void {
+  const env = setting(settings, 'WENCHE_ENV')
+  if (env === undefined) report.ok('WENCHE_ENV', 'prod (the default; set WENCHE_ENV=test for the test environment)')
+  else if (env === 'test' || env === 'prod') report.ok('WENCHE_ENV', `${env} (${sourceLabel(settings, 'WENCHE_ENV')})`)
+  else report.fail('WENCHE_ENV', `"${env}" (${sourceLabel(settings, 'WENCHE_ENV')}) must be test or prod`)
+}
+
+function checkRequest(report: Report, settings: Settings, make: () => TokenRequest): TokenRequest | undefined {
+  let request: TokenRequest
+  try {
+    request = make()
+  } catch (err) {
+    if (!isMaskinportenError(err)) throw err // usage errors are for main: exit 2
+    report.fail('org number', message(err))
+    return undefined
+  }
+  const org = request.grant.orgNummer
+  if (org) report.ok('ORG_NUMMER', `${org} (${sourceLabel(settings, 'ORG_NUMMER')}): tokens for its system user`)
+  else report.skip('ORG_NUMMER', 'not set (only needed for system user tokens)')
+  if (request.grant.consumerOrg) report.ok('--consumer-org', request.grant.consumerOrg)
+  let from = 'the default'
+  if (request.flow) from = `--${request.flow}`
+  else if (setting(settings, 'MASKINPORTEN_SCOPES')) from = sourceLabel(settings, 'MASKINPORTEN_SCOPES')
+  report.ok('scope', `${request.scope} (${from})`)
+  return request
+}

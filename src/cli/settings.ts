@@ -1,0 +1,160 @@
+/**
+ * Where each setting comes from: a flag, else the environment, else `.env` in the working directory (which never
+ * overrides the environment). The three are merged into one set of variables, so that the library's
+ * `configFromEnv` does the mapping for the CLI exactly as it does for library users.
+ */
+import { configFromEnv, type MaskinportenConfig } from '../config.js'
+import { isMaskinportenError, MaskinportenError } from '../errors.js'
+import { readDotenv } from './dotenv.js'
+import type { CliContext } from './context.js'
+import { UsageError, type FlagSpec } from './usage.js'
+
+/** Where a value came from. */
+export type Source = 'flag' | 'environment' | '.env'
+
+/** Flags that set a configuration variable, and the variable each sets. */
+export const FLAG_VARIABLES = {
+  'client-id': 'MASKINPORTEN_CLIENT_ID',
+  kid: 'MASKINPORTEN_KID',
+  key: 'MASKINPORTEN_PRIVAT_NOKKEL',
+  env: 'WENCHE_ENV',
+  issuer: 'MASKINPORTEN_ISSUER',
+  'altinn-url': 'ALTINN_URL',
+  org: 'ORG_NUMMER',
+  scope: 'MASKINPORTEN_SCOPES',
+} as const
+
+/** A configuration flag's name. */
+export type ConfigFlag = keyof typeof FLAG_VARIABLES
+
+/** The flags every command that talks to Maskinporten takes (`--org` and `--scope` belong to the commands). */
+export const CONFIG_FLAGS = {
+  'client-id': { type: 'string' },
+  kid: { type: 'string' },
+  key: { type: 'string' },
+  env: { type: 'string' },
+  issuer: { type: 'string' },
+  'altinn-url': { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpec
+
+/** Help text for {@link CONFIG_FLAGS}. */
+export const CONFIG_FLAGS_HELP = `Configuration (flag > environment variable > ./.env):
+  --client-id ID     MASKINPORTEN_CLIENT_ID      client id from Digdir's self-service portal
+  --kid KID          MASKINPORTEN_KID            key id registered with the public JWK
+  --key FILE         MASKINPORTEN_PRIVAT_NOKKEL  private key PEM file (default maskinporten_privat.pem)
+                     MASKINPORTEN_PRIVATE_KEY    the PEM itself (secret stores)
+                     MASKINPORTEN_CLIENT_JWK     private JWK as JSON (NAIS); its kid is used
+                     MASKINPORTEN_PASSPHRASE     passphrase of an encrypted PEM
+  --env test|prod    WENCHE_ENV                  environment (default prod)
+  --issuer URL       MASKINPORTEN_ISSUER         issuer override, taken exactly as given
+  --altinn-url URL   ALTINN_URL                  Altinn platform override
+  --debug                                        show stacks on errors
+`
+
+// One key is one decision: the source that names any key variable supplies the key, so that `--key FILE` is not
+// overruled by a MASKINPORTEN_PRIVATE_KEY left in .env, nor a NAIS JWK in the environment by a PEM path in .env.
+const KEY_VARIABLES = ['MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_CLIENT_JWK', 'MASKINPORTEN_PRIVAT_NOKKEL'] as const
+
+/** The merged variables and where each came from. */
+export interface Settings {
+  /** Variables after precedence: what `configFromEnv` reads. */
+  vars: Record<string, string>
+  /** The source of each variable in {@link vars}. */
+  sources: Record<string, Source>
+  /** The `.env` file that was read, if any. */
+  dotenvPath?: string
+  cwd: string
+}
+
+/** Variables set by flags, from parsed flag values. Empty values are a usage error (a flag must mean something). */
+export function flagVariables(command: string, values: Partial<Record<ConfigFlag, string | string[] | undefined>>) {
+  const vars: Record<string, string> = {}
+  for (const [flag, variable] of Object.entries(FLAG_VARIABLES) as Array<[ConfigFlag, string]>) {
+    const value = values[flag]
+    if (value === undefined) continue
+    const text = Array.isArray(value) ? value.join(' ') : value
+    if (text.trim() === '') throw new UsageError(`--${flag} needs a value`, command)
+    vars[variable] = text
+  }
+  if (vars.WENCHE_ENV !== undefined && vars.WENCHE_ENV !== 'test' && vars.WENCHE_ENV !== 'prod') {
+    throw new UsageError(`--env must be test or prod; got "${vars.WENCHE_ENV}"`, command)
+  }
+  return vars
+}
+
+/** Merges flags, the environment and `.env` (in that order of precedence). */
+export function loadSettings(flags: Record<string, string>, ctx: Pick<CliContext, 'env' | 'cwd'>): Settings {
+  const dotenv = readDotenv(ctx.cwd)
+  const environment: Record<string, string> = {}
+  for (const [name, value] of Object.entries(ctx.env)) if (value !== undefined) environment[name] = value
+  const layers: Array<[Source, Record<string, string>]> = [
+    ['flag', flags],
+    ['environment', environment],
+    ['.env', dotenv?.values ?? {}],
+  ]
+  const keyLayer = layers.find(([, vars]) => KEY_VARIABLES.some((name) => present(vars[name])))
+  const settings: Settings = { vars: {}, sources: {}, cwd: ctx.cwd }
+  if (dotenv) settings.dotenvPath = dotenv.path
+  // Lowest precedence first, so that each layer overwrites the ones below it.
+  for (const [source, vars] of [...layers].reverse()) {
+    for (const [name, value] of Object.entries(vars)) {
+      if (!present(value)) continue
+      if ((KEY_VARIABLES as readonly string[]).includes(name) && keyLayer?.[0] !== source) continue
+      settings.vars[name] = value
+      settings.sources[name] = source
+    }
+  }
+  return settings
+}
+
+function present(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== ''
+}
+
+/** A variable's value, when set by any source. */
+export function setting(settings: Settings, name: string): string | undefined {
+  return settings.vars[name]?.trim()
+}
+
+/** How to say where a variable came from: `--org`, `ORG_NUMMER`, `ORG_NUMMER in /x/.env`. */
+export function describeSource(settings: Settings, variable: string): string {
+  const source = settings.sources[variable]
+  if (source === 'flag') {
+    const flag = Object.entries(FLAG_VARIABLES).find(([, v]) => v === variable)?.[0]
+    return flag ? `--${flag}` : variable
+  }
+  if (source === '.env') return `${variable} in ${settings.dotenvPath ?? '.env'}`
+  return variable
+}
+
+/** Where a variable came from, for a report line: `from --org`, `from the environment`, `from .env`. */
+export function sourceLabel(settings: Settings, variable: string): string {
+  const source = settings.sources[variable]
+  if (source === 'flag') return `from ${describeSource(settings, variable)}`
+  return source === '.env' ? 'from .env' : 'from the environment'
+}
+
+/**
+ * The library config from the merged settings, through `configFromEnv`. Its errors gain where to set what is
+ * missing, since a CLI user may use a flag.
+ */
+export function configFromSettings(settings: Settings): MaskinportenConfig {
+  try {
+    return configFromEnv(settings.vars, { cwd: settings.cwd })
+  } catch (err) {
+    throw withWhereToSet(err)
+  }
+}
+
+function withWhereToSet(err: unknown): unknown {
+  if (!isMaskinportenError(err) || err.code !== 'invalid_config' || !/ is not set/.test(err.message)) return err
+  const entry = Object.entries(FLAG_VARIABLES).find(([, variable]) => err.message.includes(`: ${variable} `))
+  if (!entry) return err
+  return new MaskinportenError(
+    'invalid_config',
+    `${err.message}. Set ${entry[1]} in the environment or in .env, or pass --${entry[0]}`,
+    err.cause === undefined ? {} : { cause: err.cause },
+  )
+}
