@@ -9,7 +9,7 @@ import { ORGNR_PREFIX } from '../orgnummer.js'
 import { methodNotAllowed, send, sendJson, type Call, type EmulatorState } from './call.js'
 import { serveFault } from './faults.js'
 import { decodeJws, verifyJws } from './jwt.js'
-import { altinnClaims, signToken } from './tokens.js'
+import { altinnClaims, signToken, type SigningKey } from './tokens.js'
 import { ALTINN_SKEW_SECONDS } from './unconfirmed.js'
 
 /** Path prefix of the exchange endpoint; the provider follows. */
@@ -52,25 +52,30 @@ function consumerOrg(consumer: unknown): string | undefined {
   return /^\d{9}$/.test(org) ? org : undefined
 }
 
-/** The claims of a Maskinporten token that verifies against this emulator's keys and clock, or undefined. */
-function verifiedMaskinportenToken(call: Call, provider: string): Record<string, unknown> | undefined {
-  // Only Maskinporten tokens can be verified here; id-porten and altinnstudio tokens never do (see unconfirmed.ts).
-  if (provider !== 'maskinporten') return undefined
-  const auth = call.req.headers.authorization ?? ''
-  const match = /^Bearer +([^ ]+) *$/i.exec(auth)
-  if (!match) return undefined
-  const jws = decodeJws(match[1]!)
-  const { state } = call
-  const key = state.maskinportenKey
+/**
+ * The claims of a Maskinporten token that verifies against `key` (RS256, its kid), was issued by `issuer`, is within
+ * its lifetime give or take Altinn's skew, and names a `consumer`; undefined otherwise.
+ */
+export function checkMaskinportenToken(
+  token: string,
+  opts: { key: SigningKey; issuer: string; now: number },
+): { claims: Record<string, unknown>; orgNummer: string } | undefined {
+  const jws = decodeJws(token)
+  const { key } = opts
   if (!jws || jws.header.alg !== 'RS256' || jws.header.kid !== key.kid || !verifyJws(jws, 'RS256', key.publicKey)) {
     return undefined
   }
   const claims = jws.payload
-  const now = state.now() / 1000
   const { exp, iat } = claims
-  if (claims.iss !== state.issuer || typeof exp !== 'number' || typeof iat !== 'number') return undefined
-  if (exp + ALTINN_SKEW_SECONDS <= now || iat - ALTINN_SKEW_SECONDS > now) return undefined
-  return claims
+  if (claims.iss !== opts.issuer || typeof exp !== 'number' || typeof iat !== 'number') return undefined
+  if (exp + ALTINN_SKEW_SECONDS <= opts.now || iat - ALTINN_SKEW_SECONDS > opts.now) return undefined
+  const orgNummer = consumerOrg(claims.consumer)
+  return orgNummer === undefined ? undefined : { claims, orgNummer }
+}
+
+function bearerToken(call: Call): string | undefined {
+  const match = /^Bearer +([^ ]+) *$/i.exec(call.req.headers.authorization ?? '')
+  return match?.[1]
 }
 
 /** `GET /authentication/api/v1/exchange/{provider}`. */
@@ -103,13 +108,17 @@ async function answerExchange(call: Call): Promise<'issued' | 'rejected'> {
     sendJson(call, 410, problem(410, 'Gone'), {}, PROBLEM_JSON)
     return 'rejected'
   }
-  const mp = verifiedMaskinportenToken(call, provider)
-  const orgNummer = mp && consumerOrg(mp.consumer)
-  if (!mp || orgNummer === undefined) {
+  const bearer = bearerToken(call)
+  // Only Maskinporten tokens can be verified here; id-porten and altinnstudio tokens never do (see unconfirmed.ts).
+  const mp =
+    provider === 'maskinporten' && bearer !== undefined
+      ? checkMaskinportenToken(bearer, { key: state.maskinportenKey, issuer: state.issuer, now: state.now() / 1000 })
+      : undefined
+  if (!mp) {
     sendJson(call, 401, problem(401, 'Unauthorized'), {}, PROBLEM_JSON)
     return 'rejected'
   }
-  const claims = altinnClaims(mp, { altinnIssuer: altinnIssuer(state), orgNummer, now: state.now() / 1000 })
+  const claims = altinnClaims(mp.claims, { altinnIssuer: altinnIssuer(state), orgNummer: mp.orgNummer, now: state.now() / 1000 })
   const token = await signToken(state.altinnKey, claims, 'altinn')
   // Raw JWT text by default; a JSON string (in quotes) when the client asks for JSON (Altinn's MVC formatters).
   const wantsJson = /\bapplication\/json\b/i.test(req.headers.accept ?? '')

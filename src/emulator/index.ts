@@ -8,6 +8,7 @@ export type {
   EmulatorClient,
   EmulatorDelegation,
   EmulatorFault,
+  EmulatorJwk,
   EmulatorOptions,
   EmulatorStats,
   EmulatorSystemUser,

@@ -23,6 +23,19 @@ export interface EmulatorDelegation {
   scopes: string[]
 }
 
+/** A registered public key: an RSA JWK as Digdir's portal takes it (the output of `publicJwk()` fits). */
+export interface EmulatorJwk {
+  kty: string
+  kid: string
+  n?: string
+  e?: string
+  use?: string
+  /** Ignored: keys are chosen by kid alone. */
+  alg?: string
+  /** When the key expires, epoch seconds; afterwards grants signed with it get MP-121. */
+  exp?: number
+}
+
 /** A Maskinporten client as Digdir's self-service portal holds it. */
 export interface EmulatorClient {
   /** The client id: the grant's `iss`. */
@@ -34,7 +47,7 @@ export interface EmulatorClient {
    * `exp` member (epoch seconds) marks when the key expires (Maskinporten keys live one year); an `alg` member is
    * ignored.
    */
-  jwks: { keys: Array<Record<string, unknown>> }
+  jwks: { keys: EmulatorJwk[] }
   /** The scopes registered on the client. */
   scopes: string[]
   /** System users created for this client's system. */
