@@ -38,3 +38,16 @@ export {
   type FlowOptions,
 } from './flows.js'
 export { decodeToken, type DecodedToken } from './token.js'
+export {
+  MaskinportenClient,
+  DEFAULT_MARGIN_MS,
+  DEFAULT_REFRESH_AHEAD,
+  type MaskinportenClientOptions,
+  type GetTokenOptions,
+  type AltinnTokenOptions,
+  type ClientEvent,
+  type ClientEndpoint,
+} from './client.js'
+export { MemoryTokenStore, DEFAULT_MAX_ENTRIES, type TokenStore, type StoredToken } from './cache.js'
+export { TokenResult } from './token-result.js'
+export { DEFAULT_RETRY, type RetryOptions } from './retry.js'

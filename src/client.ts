@@ -1,0 +1,345 @@
+/**
+ * `MaskinportenClient`: the seed's flows behind a cache a production service can lean on: one request however many
+ * callers ask at once, refresh ahead of expiry off the hot path, retries with backoff within a deadline, and a
+ * clock that corrects itself against Maskinporten's.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
+ */
+import { performance } from 'node:perf_hooks'
+import { exchangeForAltinnToken } from './altinn.js'
+import { MemoryTokenStore, TokenCache, type Flight, type StoredToken, type TokenStore } from './cache.js'
+import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from './config.js'
+import { invalidConfig, type MaskinportenErrorCode } from './errors.js'
+import { grantParams, signGrant, type GrantParams } from './grant.js'
+import { requestToken } from './maskinporten.js'
+import { learnedClockOffset, retryPolicy, withRetries, type RetryHooks, type RetryOptions, type RetryPolicy } from './retry.js'
+import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './scopes.js'
+import { decodeToken } from './token.js'
+import { TokenResult } from './token-result.js'
+
+/** Default {@link MaskinportenClientOptions.marginMs}. */
+export const DEFAULT_MARGIN_MS = 5_000
+/** Default {@link MaskinportenClientOptions.refreshAhead}. */
+export const DEFAULT_REFRESH_AHEAD = 0.75
+
+/** Options of {@link MaskinportenClient}. All optional. */
+export interface MaskinportenClientOptions {
+  /** Where tokens are kept. Default: a {@link MemoryTokenStore} of `maxEntries` entries, private to this client. */
+  store?: TokenStore
+  /** Capacity of the default store (ignored with `store`). Default 10000. */
+  maxEntries?: number
+  /** A token is never handed out with less than this left (milliseconds). Default 5000. */
+  marginMs?: number
+  /**
+   * Share of a token's life after which a cache hit also starts a background refresh (the caller still gets the
+   * cached token at once). In (0, 1]; default 0.75 (about 89 s into a 119 s Maskinporten token).
+   */
+  refreshAhead?: number
+  /** Retry policy: deadline (default 30 s), backoff, `Retry-After` cap. See {@link RetryOptions}. */
+  retry?: RetryOptions
+  /** The clock (epoch ms). Default `Date.now`. Inject one in tests instead of sleeping. */
+  now?: () => number
+  /** Initial estimate of Maskinporten's clock minus ours (milliseconds), e.g. from a previous run. Default 0. */
+  clockOffsetMs?: number
+  /** Told what the client does; never given a token or a grant. Exceptions thrown by it are ignored. */
+  onEvent?: (event: ClientEvent) => void
+}
+
+/** Which call an event is about: Maskinporten's token endpoint or Altinn's exchange. */
+export type ClientEndpoint = 'token' | 'exchange'
+
+/**
+ * What the client tells `onEvent`. `key` is the cache key (issuer, client id, scope set, org ...: no secrets);
+ * `durationMs` is wall time from the first attempt; `background` is true for a refresh no caller waits on.
+ */
+export type ClientEvent =
+  | { type: 'hit'; key: string; expiresAt: number }
+  | { type: 'fetched'; key: string; endpoint: ClientEndpoint; attempt: number; status: 200; durationMs: number; expiresAt: number; background: boolean }
+  | { type: 'retry'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; reason: 'transient' | 'clock-skew'; delayMs: number }
+  | { type: 'refresh'; key: string; endpoint: ClientEndpoint }
+  | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
+  | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }
+  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'clear' }
+
+/** What changes a Maskinporten token. */
+export interface GetTokenOptions {
+  /** Scopes, space-separated or a list; order and duplicates do not matter. Default {@link defaultScopes}. */
+  scope?: string | readonly string[]
+  /** Customer org number: a system user (systembruker) token for that organisation. */
+  orgNummer?: string
+  /** The system user's external reference, when it was made with one. Needs `orgNummer`. */
+  externalRef?: string
+  /** Audience(s) of the token (`resource`). */
+  resource?: string | readonly string[]
+  /** Customer that delegated access to you (`consumer_org`, the supplier flow). */
+  consumerOrg?: string
+  /** Skip the cache (e.g. the token was just refused); concurrent callers still share one request. */
+  forceRefresh?: boolean
+}
+
+/** What changes an Altinn token. */
+export type AltinnTokenOptions = Pick<GetTokenOptions, 'scope' | 'orgNummer' | 'externalRef' | 'forceRefresh'>
+
+/** A normalised request: its grant parameters and its cache keys (Maskinporten's and Altinn's). */
+interface Target {
+  params: GrantParams
+  key: string
+  altinnKey: string
+}
+
+/** Distinct raw requests remembered with their normalised form; beyond this the memo starts over. */
+const MAX_TARGETS = 1024
+
+/**
+ * Maskinporten and Altinn tokens, cached per scope set, org, externalRef, resource and consumerOrg; one request
+ * per key however many callers ask at once; refreshed ahead in the background; retried within a deadline, a new
+ * grant each attempt; grants signed by a clock corrected against Maskinporten's `Date` header.
+ * `JSON.stringify`, `util.inspect` and `String()` of a client show neither token nor key.
+ *
+ * @example
+ * ```ts
+ * const client = new MaskinportenClient(configFromEnv())
+ * const altinn = await client.systemuserToken('310702641') // cached for the Altinn token's 30 minutes
+ * const { accessToken } = await client.getToken({ scope: 'skatteetaten:innrapporteringaksjonaerregisteroppgave' })
+ * client.close()
+ * ```
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_systembruker
+ */
+export class MaskinportenClient {
+  readonly #config: ResolvedConfig
+  readonly #cache: TokenCache
+  readonly #store: TokenStore
+  readonly #ownStore: boolean
+  readonly #retry: RetryPolicy
+  readonly #now: () => number
+  readonly #emit: ((event: ClientEvent) => void) | undefined
+  readonly #targets = new Map<string, Target>()
+  readonly #abort = new AbortController()
+  #offsetMs: number
+  #closed = false
+
+  /** Checks the config and parses the key, once. Throws `invalid_config` or `jwt_sign_failed`; sends nothing. */
+  constructor(config: MaskinportenConfig, options: MaskinportenClientOptions = {}) {
+    this.#config = resolveConfig(config)
+    this.#ownStore = options.store === undefined
+    this.#store = options.store ?? new MemoryTokenStore(options.maxEntries)
+    for (const method of ['get', 'set', 'delete'] as const) {
+      if (typeof this.#store[method] !== 'function') throw invalidConfig('store', `has no ${method}() method`)
+    }
+    const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS
+    if (!(marginMs >= 0)) throw invalidConfig('marginMs', 'must be a non-negative number of milliseconds')
+    const refreshAhead = options.refreshAhead ?? DEFAULT_REFRESH_AHEAD
+    if (!(refreshAhead > 0 && refreshAhead <= 1)) throw invalidConfig('refreshAhead', 'must be in (0, 1]')
+    this.#retry = retryPolicy(options.retry)
+    this.#now = options.now ?? Date.now
+    this.#offsetMs = options.clockOffsetMs ?? 0
+    if (!Number.isFinite(this.#offsetMs)) throw invalidConfig('clockOffsetMs', 'must be a finite number')
+    const onEvent = options.onEvent
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidConfig('onEvent', 'must be a function')
+    // Undefined without a listener, so that the hot path builds no event objects.
+    this.#emit = onEvent
+      ? (event: ClientEvent): void => {
+          try {
+            onEvent(event)
+          } catch {
+            // A listener's bug must not break token fetching.
+          }
+        }
+      : undefined
+    this.#cache = new TokenCache({ store: this.#store, marginMs, refreshAhead, now: this.#now, emit: this.#emit })
+  }
+
+  /** Maskinporten's clock minus this machine's (milliseconds), as learned from its answers. Grants are signed by it. */
+  get clockOffsetMs(): number {
+    return this.#offsetMs
+  }
+
+  /**
+   * A Maskinporten access token: from the cache while it has more than `marginMs` left, else fetched (one request
+   * for all concurrent callers of the same key, retried within the deadline). Throws `MaskinportenError`.
+   *
+   * @example
+   * ```ts
+   * const { accessToken, expiresAt } = await client.getToken({ scope: 'altinn:instances.read', orgNummer: '310702641' })
+   * ```
+   */
+  async getToken(options: GetTokenOptions = {}): Promise<TokenResult> {
+    const target = this.#target(options)
+    const fetch = (flight: Flight): Promise<StoredToken> => this.#fetchMaskinporten(target, flight)
+    const entry = await this.#cache.obtain(target.key, 'token', fetch, options.forceRefresh === true)
+    return new TokenResult(entry, this.#now())
+  }
+
+  /**
+   * An Altinn platform token: a Maskinporten token exchanged at Altinn, cached for the Altinn token's own life
+   * (30 minutes, from its `exp`). The Maskinporten token it came from is cached too, under its own key.
+   *
+   * @example
+   * ```ts
+   * const token = await client.altinnToken({ orgNummer: '310702641' })
+   * ```
+   * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
+   */
+  async altinnToken(options: AltinnTokenOptions = {}): Promise<string> {
+    const target = this.#target(options)
+    const fetch = (flight: Flight): Promise<StoredToken> => this.#fetchAltinn(target, flight)
+    return (await this.#cache.obtain(target.altinnKey, 'exchange', fetch, options.forceRefresh === true)).accessToken
+  }
+
+  /** The seed's `get_systemuser_token`: an Altinn token for the system user of `orgNummer`, default scopes. */
+  systemuserToken(orgNummer: string, options: { externalRef?: string } = {}): Promise<string> {
+    return this.altinnToken({ ...options, orgNummer })
+  }
+
+  /** The seed's `get_admin_token`: a Maskinporten token with the admin scopes, not exchanged. */
+  async adminToken(): Promise<string> {
+    return (await this.getToken({ scope: adminScopes() })).accessToken
+  }
+
+  /** The seed's `get_skd_aksjonaer_token`: Skatteetaten's aksjonær scope, as the system user of `orgNummer`. */
+  async skdAksjonaerToken(orgNummer: string): Promise<string> {
+    return (await this.getToken({ scope: skdAksjonaerScope(), orgNummer })).accessToken
+  }
+
+  /** The seed's `get_skd_skattemelding_token`: the skattemelding scopes, as the system user of `orgNummer`. */
+  async skdSkattemeldingToken(orgNummer: string): Promise<string> {
+    return (await this.getToken({ scope: skattemeldingScope(), orgNummer })).accessToken
+  }
+
+  /** Forgets every cached token (the whole store, or with a store that has no `clear()`, the keys this client wrote). */
+  clear(): Promise<void> {
+    return this.#cache.clear()
+  }
+
+  /**
+   * Stops the client: aborts requests in flight (their callers get that error), ends retry waits, drops the
+   * default store's tokens. Later calls throw `invalid_config`. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#abort.abort()
+    this.#cache.wakeAll()
+    if (this.#ownStore) void this.#store.clear?.()
+  }
+
+  /** Identity only: client id, issuer, clock offset; never a token or the key. */
+  toJSON(): Record<string, unknown> {
+    const { clientId, issuer } = this.#config
+    return { clientId, issuer, clockOffsetMs: this.#offsetMs, closed: this.#closed }
+  }
+
+  toString(): string {
+    return `MaskinportenClient(${this.#config.clientId} at ${this.#config.issuer})`
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (v: unknown, o: object) => string): string {
+    return `MaskinportenClient ${inspect(this.toJSON(), options)}`
+  }
+
+  /** Normalises and checks a request once per distinct input; invalid input throws and is never memoised. */
+  #target(options: GetTokenOptions): Target {
+    if (this.#closed) throw invalidConfig('client', 'is closed: make a new MaskinportenClient')
+    const { scope = defaultScopes(), orgNummer, externalRef, resource, consumerOrg } = options
+    const raw = JSON.stringify([scope, orgNummer, externalRef, resource, consumerOrg])
+    let target = this.#targets.get(raw)
+    if (target === undefined) {
+      const params = grantParams(scope, { orgNummer, externalRef, resource, consumerOrg })
+      const { issuer, clientId, exchangeUrl } = this.#config
+      // The scope set, not the string: "a b" and "b a" are one token.
+      const scopeSet = params.scope.split(' ').sort().join(' ')
+      const who = [params.orgNummer ?? null, params.externalRef ?? null]
+      target = {
+        params,
+        key: JSON.stringify(['maskinporten', issuer, clientId, scopeSet, ...who, params.resource ?? null, params.consumerOrg ?? null]),
+        altinnKey: JSON.stringify(['altinn', exchangeUrl, issuer, clientId, scopeSet, ...who]),
+      }
+      if (this.#targets.size >= MAX_TARGETS) this.#targets.clear()
+      this.#targets.set(raw, target)
+    }
+    return target
+  }
+
+  /** Grant → token endpoint, a new grant per attempt, the clock corrected on MP-130. */
+  #fetchMaskinporten(target: Target, flight: Flight): Promise<StoredToken> {
+    let sentAt = 0
+    return this.#withRetries(target.key, 'token', flight, {
+      attempt: async (timeoutMs) => {
+        sentAt = this.#now()
+        const grant = signGrant(this.#config, target.params, sentAt + this.#offsetMs)
+        const res = await requestToken({ ...this.#config, timeoutMs }, grant, { signal: this.#abort.signal })
+        const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
+        return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }
+      },
+      correct: (err) => {
+        const offset = learnedClockOffset(err, sentAt, this.#now(), this.#offsetMs)
+        if (offset === undefined) return false
+        const previousOffsetMs = this.#offsetMs
+        this.#offsetMs = offset
+        this.#emit?.({ type: 'skew-corrected', key: target.key, clockOffsetMs: offset, previousOffsetMs })
+        return true
+      },
+    })
+  }
+
+  /** Maskinporten token (cached or fetched) → Altinn's exchange; expiry from the Altinn token's own claims. */
+  #fetchAltinn(target: Target, flight: Flight): Promise<StoredToken> {
+    return this.#withRetries(target.altinnKey, 'exchange', flight, {
+      attempt: async (timeoutMs) => {
+        const fetch = (inner: Flight): Promise<StoredToken> => this.#fetchMaskinporten(target, inner)
+        const mp = await this.#cache.obtain(target.key, 'token', fetch, false, flight.foreground)
+        const sentAt = this.#now()
+        const token = await exchangeForAltinnToken({ ...this.#config, timeoutMs }, mp.accessToken, { signal: this.#abort.signal })
+        return { accessToken: token, tokenType: 'Bearer', scope: mp.scope, obtainedAt: sentAt, expiresAt: altinnExpiry(token, sentAt, this.#offsetMs, mp) }
+      },
+      correct: () => false,
+    })
+  }
+
+  /** The retry loop with this client's clock, timers, close signal and events. */
+  async #withRetries(
+    key: string,
+    endpoint: 'token' | 'exchange',
+    flight: Flight,
+    hooks: { attempt: (timeoutMs: number) => Promise<StoredToken>; correct: RetryHooks<StoredToken>['correct'] },
+  ): Promise<StoredToken> {
+    const started = performance.now()
+    const entry = await withRetries(this.#retry, {
+      attempt: (attempt, remainingMs) => {
+        flight.attempts = attempt
+        return hooks.attempt(Math.min(this.#config.timeoutMs, remainingMs))
+      },
+      correct: hooks.correct,
+      elapsed: () => performance.now(),
+      sleep: (ms) => this.#cache.sleep(flight, ms),
+      stopped: () => this.#closed,
+      random: Math.random,
+      onRetry: ({ attempt, error, delayMs, reason }) => {
+        const status = error.status === undefined ? {} : { status: error.status }
+        this.#emit?.({ type: 'retry', key, endpoint, attempt, ...status, code: error.code, reason, delayMs })
+      },
+    })
+    const durationMs = performance.now() - started
+    const { expiresAt } = entry
+    this.#emit?.({ type: 'fetched', key, endpoint, attempt: flight.attempts, status: 200, durationMs, expiresAt, background: !flight.foreground })
+    return entry
+  }
+}
+
+/**
+ * When an Altinn token stops being valid, by our clock: its life (`exp − iat`, 30 minutes) counted from when we
+ * asked, so that Altinn's clock cannot stretch it; `exp` shifted by the learned offset when there is no `iat`; and
+ * for a token that is not a readable JWT, no longer than the Maskinporten token it came from.
+ */
+function altinnExpiry(token: string, sentAt: number, offsetMs: number, from: StoredToken): number {
+  try {
+    const { exp, iat } = decodeToken(token).claims
+    if (typeof exp === 'number') {
+      return typeof iat === 'number' && exp > iat ? sentAt + (exp - iat) * 1000 : exp * 1000 - offsetMs
+    }
+  } catch {
+    // Not a JWT: fall through to the conservative answer.
+  }
+  return from.expiresAt
+}

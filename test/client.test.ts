@@ -1,0 +1,287 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { inspect } from 'node:util'
+import { MaskinportenClient, type ClientEvent, type MaskinportenClientOptions } from '../src/client.js'
+import type { StoredToken, TokenStore } from '../src/cache.js'
+import { isMaskinportenError } from '../src/errors.js'
+import { keyParseCount } from '../src/keys.js'
+import { assertNoSecrets, keyFragments, testConfig, testKey } from './support/fixtures.js'
+import { fakeServices, manualClock, settle, status, type Step } from './support/client-fakes.js'
+
+const ORG = '310702641'
+const OTHER_ORG = '991825827'
+
+function setup(script: Step[] = [], options: MaskinportenClientOptions = {}) {
+  const services = fakeServices(script)
+  const clock = manualClock()
+  const events: ClientEvent[] = []
+  const client = new MaskinportenClient(testConfig({ fetch: services.fetch }), {
+    now: clock.now,
+    onEvent: (e) => events.push(e),
+    retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    ...options,
+  })
+  const count = (type: ClientEvent['type']): number => events.filter((e) => e.type === type).length
+  return { services, clock, events, client, count }
+}
+
+test('the config is validated and the key parsed once, in the constructor; nothing is sent', async () => {
+  assert.throws(() => new MaskinportenClient(testConfig({ clientId: '' })), { code: 'invalid_config' })
+  assert.throws(() => new MaskinportenClient(testConfig(), { refreshAhead: 2 }), { code: 'invalid_config' })
+  assert.throws(() => new MaskinportenClient(testConfig(), { retry: { deadlineMs: -1 } }), { code: 'invalid_config' })
+  const { client, services } = setup()
+  const parses = keyParseCount()
+  for (const org of [ORG, OTHER_ORG]) await client.getToken({ orgNummer: org, forceRefresh: true })
+  assert.equal(keyParseCount(), parses)
+  assert.equal(services.grants.length, 2)
+  client.close()
+})
+
+test('a second call is a cache hit: no grant, no request, the same token', async () => {
+  const { client, services, count } = setup()
+  const first = await client.getToken({ scope: 'altinn:instances.read' })
+  const second = await client.getToken({ scope: 'altinn:instances.read' })
+  assert.equal(second.accessToken, first.accessToken)
+  assert.equal(services.grants.length, 1)
+  assert.equal(count('fetched'), 1)
+  assert.equal(count('hit'), 1)
+  client.close()
+})
+
+test('the scope SET is the key: order, duplicates, lists and white space do not matter', async () => {
+  const { client, services } = setup()
+  const a = await client.getToken({ scope: 'a:one b:two' })
+  const b = await client.getToken({ scope: 'b:two a:one' })
+  const c = await client.getToken({ scope: ['b:two', 'a:one', 'a:one'] })
+  const d = await client.getToken({ scope: '  a:one   b:two ' })
+  assert.equal(services.grants.length, 1)
+  assert.equal(new Set([a, b, c, d].map((t) => t.accessToken)).size, 1)
+  client.close()
+})
+
+test('everything that changes a token is in the key: org, externalRef, resource, consumerOrg, scope', async () => {
+  const { client, services } = setup()
+  const variants = [
+    {},
+    { scope: 'altinn:instances.read' },
+    { orgNummer: ORG },
+    { orgNummer: OTHER_ORG },
+    { orgNummer: ORG, externalRef: 'ref-1' },
+    { orgNummer: ORG, externalRef: 'ref-2' },
+    { resource: 'https://api.example.no' },
+    { consumerOrg: OTHER_ORG },
+  ]
+  const tokens = new Set<string>()
+  for (const v of variants) tokens.add((await client.getToken(v)).accessToken)
+  for (const v of variants) tokens.add((await client.getToken(v)).accessToken)
+  assert.equal(services.grants.length, variants.length)
+  assert.equal(tokens.size, variants.length)
+  // "0192:"-prefixed and spaced org numbers are the same org.
+  await client.getToken({ orgNummer: `0192:${ORG}` })
+  assert.equal(services.grants.length, variants.length)
+  client.close()
+})
+
+test('single flight: 1000 concurrent callers, one grant, one request, one token', async () => {
+  const { client, services, count } = setup()
+  services.hold()
+  const calls = Array.from({ length: 1000 }, () => client.getToken({ orgNummer: ORG }))
+  await settle()
+  services.open()
+  const results = await Promise.all(calls)
+  assert.equal(services.grants.length, 1)
+  assert.equal(new Set(results.map((r) => r.accessToken)).size, 1)
+  assert.equal(count('fetched'), 1)
+  client.close()
+})
+
+test('single flight: every waiter gets the same error, and the failure is not cached', async () => {
+  const invalidScope = status(400, { error: 'invalid_scope', error_description: 'Token request contains invalid scopes for client, x' })
+  const { client, services } = setup([invalidScope])
+  services.hold()
+  const calls = Array.from({ length: 50 }, () => client.getToken({ scope: 'x' }).then(() => undefined, (e: unknown) => e))
+  await settle()
+  services.open()
+  const errors = await Promise.all(calls)
+  assert.equal(services.grants.length, 1)
+  assert.equal(new Set(errors).size, 1)
+  assert.ok(isMaskinportenError(errors[0]))
+  assert.equal(errors[0].oauthError, 'invalid_scope')
+  const next = await client.getToken({ scope: 'x' })
+  assert.ok(next.accessToken)
+  assert.equal(services.grants.length, 2)
+  client.close()
+})
+
+test('expiry from expires_in (an opaque token is fine), never handed out inside the margin', async () => {
+  const { client, clock, services } = setup([], { marginMs: 5000, refreshAhead: 1 })
+  const t0 = clock.now()
+  const first = await client.getToken()
+  assert.equal(first.expiresAt, t0 + 119_000)
+  assert.equal(first.expiresIn, 119)
+  clock.advance(119_000 - 5000 - 1)
+  const still = await client.getToken()
+  assert.equal(still.accessToken, first.accessToken)
+  assert.equal(still.expiresIn, 5)
+  assert.equal(services.grants.length, 1)
+  clock.advance(1)
+  const fresh = await client.getToken()
+  assert.notEqual(fresh.accessToken, first.accessToken)
+  assert.equal(services.grants.length, 2)
+  client.close()
+})
+
+test('refresh ahead: past 75 % of the life the caller gets the cached token at once, one refresh runs behind', async () => {
+  const { client, clock, services, count } = setup()
+  const first = await client.getToken()
+  clock.advance(0.75 * 119_000 + 1)
+  services.hold()
+  const during = await Promise.all([client.getToken(), client.getToken(), client.getToken()])
+  assert.deepEqual(during.map((t) => t.accessToken), [first.accessToken, first.accessToken, first.accessToken])
+  assert.equal(count('refresh'), 1)
+  services.open()
+  await settle()
+  await settle()
+  const after = await client.getToken()
+  assert.notEqual(after.accessToken, first.accessToken)
+  assert.equal(services.grants.length, 2)
+  assert.equal(count('fetched'), 2)
+  client.close()
+})
+
+test('forceRefresh skips the cache, and concurrent forced callers still share one request', async () => {
+  const { client, services } = setup()
+  const first = await client.getToken()
+  const forced = await Promise.all([client.getToken({ forceRefresh: true }), client.getToken({ forceRefresh: true })])
+  assert.equal(services.grants.length, 2)
+  assert.notEqual(forced[0].accessToken, first.accessToken)
+  assert.equal(forced[0].accessToken, forced[1].accessToken)
+  assert.equal((await client.getToken()).accessToken, forced[0].accessToken)
+  client.close()
+})
+
+test('the Altinn token is cached for its own life (exp - iat), the Maskinporten token for its', async () => {
+  const { client, clock, services } = setup()
+  services.altinn(1800, 1_000_000) // Altinn's clock far from ours: only the life counts
+  const first = await client.altinnToken({ orgNummer: ORG })
+  clock.advance(20 * 60_000) // the 2-minute Maskinporten token is long gone; the Altinn token is not
+  assert.equal(await client.systemuserToken(ORG), first)
+  assert.equal(services.exchanges.length, 1)
+  assert.equal(services.grants.length, 1)
+  clock.advance(10 * 60_000)
+  const next = await client.altinnToken({ orgNummer: ORG })
+  assert.notEqual(next, first)
+  assert.equal(services.exchanges.length, 2)
+  assert.equal(services.grants.length, 2)
+  // Altinn and Maskinporten tokens of one scope set and org live in different key spaces.
+  const mp = await client.getToken({ orgNummer: ORG })
+  assert.notEqual(mp.accessToken, next)
+  assert.equal(services.grants.length, 2)
+  client.close()
+})
+
+test('the seed flows are methods with the seed scopes', async () => {
+  const { client, services } = setup()
+  await client.adminToken()
+  await client.skdAksjonaerToken(ORG)
+  await client.skdSkattemeldingToken(ORG)
+  assert.deepEqual(
+    services.grants.map((g) => g.claims.scope),
+    [
+      'altinn:authentication/systemregister.write altinn:authentication/systemuser.request.read altinn:authentication/systemuser.request.write',
+      'skatteetaten:innrapporteringaksjonaerregisteroppgave',
+      'skatteetaten:formueinntekt/skattemelding altinn:instances.read altinn:instances.write',
+    ],
+  )
+  client.close()
+})
+
+test('a shared TokenStore: a second client (another pod) gets a hit without a request', async () => {
+  const shared = new Map<string, string>()
+  const store: TokenStore = {
+    async get(key) {
+      const text = shared.get(key)
+      return text ? (JSON.parse(text) as StoredToken) : undefined
+    },
+    async set(key, token, ttlMs) {
+      assert.ok(ttlMs > 100_000 && ttlMs <= 119_000)
+      shared.set(key, JSON.stringify(token))
+    },
+    async delete(key) {
+      shared.delete(key)
+    },
+  }
+  const a = setup([], { store })
+  const b = setup([], { store })
+  const fromA = await a.client.getToken({ orgNummer: ORG })
+  await settle()
+  const fromB = await b.client.getToken({ orgNummer: ORG })
+  assert.equal(fromB.accessToken, fromA.accessToken)
+  assert.equal(b.services.grants.length, 0)
+  await b.client.clear() // no clear() on this store: b deletes what b wrote (nothing)
+  assert.equal(shared.size, 1)
+  await a.client.clear()
+  assert.equal(shared.size, 0)
+  a.client.close()
+  b.client.close()
+})
+
+test('a failing store is a miss, never an error for the caller', async () => {
+  const broken: TokenStore = {
+    get: () => Promise.reject(new Error('redis down')),
+    set: () => {
+      throw new Error('redis down')
+    },
+    delete: () => undefined,
+  }
+  const { client, count } = setup([], { store: broken })
+  assert.ok((await client.getToken()).accessToken)
+  assert.ok((await client.getToken()).accessToken)
+  assert.equal(count('store-error'), 4)
+  client.close()
+})
+
+test('a throwing onEvent listener does not break anything', async () => {
+  const { client } = setup([], { onEvent: () => { throw new Error('listener bug') } })
+  assert.ok((await client.getToken()).accessToken)
+  assert.ok((await client.getToken()).accessToken)
+  client.close()
+})
+
+test('no secret in events, nor in JSON, inspect or String of the client and its results', async () => {
+  const { client, events, services } = setup()
+  const result = await client.getToken({ orgNummer: ORG })
+  await client.getToken({ orgNummer: ORG })
+  const altinn = await client.altinnToken()
+  const secrets = [result.accessToken, altinn, services.grants[0]!.grant, ...services.grants.map((g) => String(g.claims.jti)), ...keyFragments(testKey().pkcs8)]
+  const texts = [
+    JSON.stringify(events),
+    inspect(events, { depth: 10 }),
+    JSON.stringify(client),
+    inspect(client, { depth: 10, showHidden: true }),
+    String(client),
+    JSON.stringify(result),
+    inspect(result),
+    String(result),
+    inspect({ nested: { result } }, { depth: 10 }),
+  ]
+  assertNoSecrets(texts, secrets)
+  assert.match(inspect(result), /accessToken: '\[masked, \d+ chars\]'/)
+  // The token stays a plain, enumerable property; spreading is the deliberate way to serialise it.
+  assert.ok(Object.keys(result).includes('accessToken'))
+  assert.equal(JSON.parse(JSON.stringify({ ...result })).accessToken, result.accessToken)
+  assert.match(inspect(client), /clientId: 'test-client-0b3c'/)
+  client.close()
+})
+
+test('close(): a waiting caller gets an error, later calls are refused, and the process is not held', async () => {
+  const { client, services } = setup([status(503)], { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, deadlineMs: 600_000 } })
+  const pending = client.getToken()
+  await settle()
+  await settle()
+  assert.equal(services.grants.length, 1) // now waiting a minute before the retry
+  client.close()
+  await assert.rejects(pending, { code: 'maskinporten_error', status: 503 })
+  await assert.rejects(client.getToken(), { code: 'invalid_config' })
+  client.close() // idempotent
+})
