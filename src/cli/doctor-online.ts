@@ -49,13 +49,7 @@ export async function checkOnline(
     report.skip('token request', 'skipped: fix the checks above first')
     return
   }
-  let resolved
-  try {
-    resolved = resolveConfig(config)
-  } catch (err) {
-    report.fail('configuration', message(err))
-    return
-  }
+  const resolved = resolveConfig(config) // checked offline already
   let accessToken: string
   try {
     const response = await getMaskinportenToken(config, request.scope, request.grant)

@@ -7,10 +7,15 @@ import { checkLine } from './output.js'
 
 /** Collects check results and writes them to stdout one by one. */
 export class Report {
-  private failures = 0
+  private failed = 0
   private passes = 0
 
   constructor(private readonly ctx: Pick<CliContext, 'out'>) {}
+
+  /** How many checks have failed so far. */
+  get failures(): number {
+    return this.failed
+  }
 
   /** A check that passed. */
   ok(label: string, detail: string): void {
@@ -20,7 +25,7 @@ export class Report {
 
   /** A check that failed; `detail` says what to do. */
   fail(label: string, detail: string): void {
-    this.failures++
+    this.failed++
     this.ctx.out(checkLine('fail', label, detail))
   }
 
@@ -32,11 +37,11 @@ export class Report {
   /** Writes the summary; returns the exit code (1 when any check failed). */
   finish(): number {
     this.ctx.out(
-      this.failures === 0
+      this.failed === 0
         ? `\nAll ${this.passes} checks passed.\n`
-        : `\n${this.failures} check${this.failures === 1 ? '' : 's'} failed, ${this.passes} passed.\n`,
+        : `\n${this.failed} check${this.failed === 1 ? '' : 's'} failed, ${this.passes} passed.\n`,
     )
-    return this.failures === 0 ? 0 : 1
+    return this.failed === 0 ? 0 : 1
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
-import { configFromEnv, DEFAULT_KEY_FILE, type MaskinportenConfig } from '../config.js'
+import { configFromEnv, DEFAULT_KEY_FILE, resolveConfig, type MaskinportenConfig } from '../config.js'
 import { isMaskinportenError } from '../errors.js'
 import { loadSigningKey } from '../keys.js'
 import type { CliContext } from './context.js'
@@ -13,7 +13,9 @@ import { message, Report } from './doctor-report.js'
 import {
   CONFIG_FLAGS,
   CONFIG_FLAGS_HELP,
+  configFromSettings,
   flagVariables,
+  KEY_VARIABLES,
   loadSettings,
   setting,
   sourceLabel,
@@ -56,15 +58,29 @@ export async function doctorCommand(argv: string[], ctx: CliContext): Promise<nu
   if (settings.dotenvPath) report.ok('.env', `read ${settings.dotenvPath} (flags and the environment win over it)`)
 
   checkClientId(report, settings)
-  const config = checkKey(report, settings)
+  checkKey(report, settings)
   checkEnv(report, settings)
   const request = checkRequest(report, settings, () => tokenRequestFrom('doctor', values, settings))
+  // The whole config only once its parts pass: its first error would repeat a line above.
+  const config = report.failures === 0 ? checkConfig(report, settings) : undefined
   if (values.offline) {
     report.skip('online checks', 'skipped (--offline)')
   } else {
     await checkOnline(report, settings, config, request, values.altinn === true)
   }
   return report.finish()
+}
+
+function checkConfig(report: Report, settings: Settings): MaskinportenConfig | undefined {
+  try {
+    const config = configFromSettings(settings)
+    const { tokenEndpoint, exchangeUrl } = resolveConfig(config)
+    report.ok('endpoints', `token ${tokenEndpoint}, Altinn exchange ${exchangeUrl}`)
+    return config
+  } catch (err) {
+    report.fail('configuration', message(err))
+    return undefined
+  }
 }
 
 function checkClientId(report: Report, settings: Settings): void {
@@ -78,35 +94,30 @@ function checkClientId(report: Report, settings: Settings): void {
   }
 }
 
-/** Checks the key source, the file and the key itself; returns the config when everything is there. */
-function checkKey(report: Report, settings: Settings): MaskinportenConfig | undefined {
+/** Checks the key source, the file, the key itself and the kid. */
+function checkKey(report: Report, settings: Settings): void {
   const vars = settings.vars
-  // configFromEnv's order of key sources; the file checks below need to know which one it will take.
+  // configFromEnv's order of key sources (KEY_VARIABLES); the file checks below need to know which it will take.
   if (vars.MASKINPORTEN_PRIVATE_KEY) {
     report.ok('MASKINPORTEN_PRIVATE_KEY', `set (${sourceLabel(settings, 'MASKINPORTEN_PRIVATE_KEY')})`)
   } else if (vars.MASKINPORTEN_CLIENT_JWK) {
     report.ok('MASKINPORTEN_CLIENT_JWK', `set (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_JWK')})`)
   } else if (!checkKeyFile(report, settings)) {
-    return undefined
+    checkKid(report, settings)
+    return
   }
 
-  // configFromEnv reads the key; stand-ins for a missing id or kid let the key be judged on its own.
-  let keyConfig: MaskinportenConfig
+  // configFromEnv reads the key; only the key's variables, with stand-ins for id and kid, so that the key is judged
+  // on its own (the other variables have their own lines).
+  const keyVars: Record<string, string> = { MASKINPORTEN_CLIENT_ID: 'doctor', MASKINPORTEN_KID: 'doctor' }
+  for (const name of KEY_VARIABLES) if (vars[name] !== undefined) keyVars[name] = vars[name]
   try {
-    keyConfig = configFromEnv(
-      { MASKINPORTEN_CLIENT_ID: 'doctor', MASKINPORTEN_KID: 'doctor', ...vars },
-      { cwd: settings.cwd },
-    )
-    const key = loadSigningKey(keyConfig)
-    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-    report.ok('private key', `RSA ${bits} bits`)
+    const key = loadSigningKey(configFromEnv(keyVars, { cwd: settings.cwd }))
+    report.ok('private key', `RSA ${key.asymmetricKeyDetails?.modulusLength ?? 0} bits`)
   } catch (err) {
     report.fail('private key', message(err))
-    return undefined
   }
-  const kid = checkKid(report, settings)
-  const clientId = setting(settings, 'MASKINPORTEN_CLIENT_ID')
-  return kid && clientId ? { ...keyConfig, clientId, kid } : undefined
+  checkKid(report, settings)
 }
 
 function checkKeyFile(report: Report, settings: Settings): boolean {

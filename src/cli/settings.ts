@@ -55,7 +55,8 @@ export const CONFIG_FLAGS_HELP = `Configuration (flag > environment variable > .
 
 // One key is one decision: the source that names any key variable supplies the key, so that `--key FILE` is not
 // overruled by a MASKINPORTEN_PRIVATE_KEY left in .env, nor a NAIS JWK in the environment by a PEM path in .env.
-const KEY_VARIABLES = ['MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_CLIENT_JWK', 'MASKINPORTEN_PRIVAT_NOKKEL'] as const
+/** The variables that name a private key, in configFromEnv's order of preference. */
+export const KEY_VARIABLES = ['MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_CLIENT_JWK', 'MASKINPORTEN_PRIVAT_NOKKEL'] as const
 
 /** The merged variables and where each came from. */
 export interface Settings {

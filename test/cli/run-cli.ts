@@ -1,0 +1,71 @@
+// Runs the built `maskinporten` bin as a child process, unattended: no TTY, explicit stdio, a clean environment
+// (nothing leaks in from the developer's own MASKINPORTEN_* variables), and a time limit instead of a hang.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/** The built bin, as package.json's `bin.maskinporten` names it. */
+export const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js')
+
+/** Fails at once, with the fix, when dist/ was not built (rather than every test failing obscurely). */
+export function requireBuiltBin(): void {
+  if (!existsSync(BIN)) {
+    throw new Error(`${BIN} is missing: run \`npm run build\` before these tests (npm ci does it through prepare)`)
+  }
+}
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  cwd: string
+  /** Variables on top of the minimal base (PATH, HOME, CI, XDG_CACHE_HOME). */
+  env?: Record<string, string>
+  /** Text for stdin; without it stdin is closed (/dev/null). */
+  input?: string
+  timeoutMs?: number
+}
+
+/** Runs `maskinporten ...args`. HOME and XDG_CACHE_HOME point into `cwd` unless `env` says otherwise. */
+export function runCli(args: string[], options: RunOptions): Promise<CliResult> {
+  requireBuiltBin()
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: options.cwd,
+    XDG_CACHE_HOME: join(options.cwd, '.cache'),
+    CI: 'true',
+    ...options.env,
+  }
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  if (options.input !== undefined) child.stdin!.end(options.input)
+  const limit = options.timeoutMs ?? 20_000
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`maskinporten ${args.join(' ')} did not finish in ${limit} ms; stderr: ${stderr}`))
+    }, limit)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolvePromise({ code, stdout, stderr })
+    })
+  })
+}
+
+/** A fresh temporary directory, and a function that removes it. */
+export function tempDir(prefix = 'maskinporten-cli-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
