@@ -308,7 +308,7 @@ export class MaskinportenClient {
     const entry = await withRetries(this.#retry, {
       attempt: (attempt, remainingMs) => {
         flight.attempts = attempt
-        return hooks.attempt(Math.min(this.#config.timeoutMs, remainingMs))
+        return hooks.attempt(Math.ceil(Math.min(this.#config.timeoutMs, remainingMs))) // AbortSignal.timeout takes integers
       },
       correct: hooks.correct,
       elapsed: () => performance.now(),

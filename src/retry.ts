@@ -9,7 +9,10 @@ import { isMaskinportenError, MaskinportenError } from './errors.js'
 
 /** How the client retries. Every field is optional; the defaults suit production. */
 export interface RetryOptions {
-  /** Overall time (in milliseconds) one fetch may take, retries and waits included. Default 30000. */
+  /**
+   * Overall time (in milliseconds) one fetch may take, retries and waits included. Default 30000. No retry starts
+   * in its last tenth: there it would only time out.
+   */
   deadlineMs?: number
   /** Wait (in milliseconds) before the first retry; doubled each retry. Default 200. */
   baseDelayMs?: number
@@ -140,9 +143,11 @@ export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks<T>):
     try {
       return await hooks.attempt(attempt, Math.max(1, deadline - hooks.elapsed()))
     } catch (err) {
-      const error = isMaskinportenError(err)
-        ? err
-        : new MaskinportenError('maskinporten_request_failed', 'Fetching the token failed', { cause: err })
+      // Anything but a MaskinportenError is a bug, not weather: report it, do not retry it.
+      if (!isMaskinportenError(err)) {
+        throw new MaskinportenError('maskinporten_request_failed', 'Fetching the token failed unexpectedly', { cause: err })
+      }
+      const error = err
       if (hooks.stopped() || attempt >= policy.maxAttempts) throw error
       if (corrections < MAX_CORRECTIONS && hooks.correct(error)) {
         corrections++
@@ -151,8 +156,8 @@ export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks<T>):
       }
       if (!isTransient(error)) throw error
       const delayMs = backoffDelay(policy, attempt, error, hooks.random())
-      // A wait that ends past the deadline leaves no time for the attempt after it.
-      if (hooks.elapsed() + delayMs >= deadline) throw error
+      // An attempt squeezed into the last moments would only time out and hide the real error behind a timeout.
+      if (hooks.elapsed() + delayMs + policy.deadlineMs / 10 >= deadline) throw error
       hooks.onRetry({ attempt, error, delayMs, reason: 'transient' })
       await hooks.sleep(delayMs)
       if (hooks.stopped()) throw error
