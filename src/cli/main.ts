@@ -84,7 +84,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     return 2
   }
   if (name === '--help' || name === '-h' || name === 'help') {
-    if (rest[0] !== undefined && rest[0] !== 'emulator') return main([rest[0], '--help'], ctx)
+    if (rest[0] !== undefined) return main([rest[0], '--help'], ctx)
     ctx.out(HELP)
     return 0
   }

@@ -1,0 +1,179 @@
+// `maskinporten token` and `grant`, the built bin against the emulator.
+import assert from 'node:assert/strict'
+import { readdirSync, statSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { adminScopes, defaultScopes } from '../../src/scopes.ts'
+import { decodeToken } from '../../src/token.ts'
+import { assertNoSecrets } from '../support/fixtures.ts'
+import { CLIENT_ID, CUSTOMER_ORG, KID, startSetup, type Setup } from './emulator-setup.ts'
+import { requireBuiltBin, runCli, tempDir, type CliResult } from './run-cli.ts'
+
+const { dir, cleanup } = tempDir()
+let setup: Setup
+let keyFile: string
+const printed: CliResult[] = []
+
+before(async () => {
+  requireBuiltBin()
+  setup = await startSetup()
+  keyFile = setup.writeKey(dir)
+})
+after(async () => {
+  await setup.emu.close()
+  cleanup()
+})
+
+async function run(args: string[], env: Record<string, string>, cwd = dir): Promise<CliResult> {
+  const result = await runCli(args, { cwd, env })
+  printed.push(result)
+  return result
+}
+
+/** stdout is exactly one line holding a JWT; stderr does not hold it. */
+function theToken(result: CliResult): string {
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, 'exactly one line: the token')
+  const token = result.stdout.trim()
+  assert.ok(!result.stderr.includes(token.split('.')[2]!), 'the token is not on stderr')
+  return token
+}
+
+test('token from each configuration source: environment, .env, NAIS JWK, inline PEM', async () => {
+  const fromEnv = decodeToken(theToken(await run(['token', '--no-cache'], setup.env(keyFile))))
+  assert.equal(fromEnv.claims.client_id, CLIENT_ID)
+  assert.equal(fromEnv.claims.scope, defaultScopes())
+
+  const { dir: project, cleanup: done } = tempDir()
+  try {
+    setup.writeKey(project)
+    const lines = Object.entries(setup.env('maskinporten_privat.pem')).map(([k, v]) => `${k}=${v}`)
+    writeFileSync(join(project, '.env'), `${lines.join('\n')}\n`)
+    theToken(await run(['token', '--no-cache'], {}, project))
+  } finally {
+    done()
+  }
+
+  const nais = { MASKINPORTEN_CLIENT_JWK: setup.privateJwk, MASKINPORTEN_KID: '' }
+  theToken(await run(['token', '--no-cache'], { ...setup.env('absent.pem'), ...nais }))
+
+  // Secret stores often hold the PEM with literal \n.
+  const inline = { MASKINPORTEN_PRIVATE_KEY: setup.pem.replace(/\n/g, '\\n') }
+  theToken(await run(['token', '--no-cache', '--scope', 'altinn:instances.read'], { ...setup.env('absent.pem'), ...inline }))
+})
+
+test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses it; logout empties it', async () => {
+  const cache = join(dir, 'cache-a')
+  const env = setup.env(keyFile, { XDG_CACHE_HOME: cache })
+  const before = setup.emu.stats().token.requests
+  const first = theToken(await run(['token', '--admin'], env))
+  const second = await run(['token', '--admin'], env)
+  assert.equal(theToken(second), first)
+  assert.match(second.stderr, /Cached Maskinporten token/)
+  assert.equal(setup.emu.stats().token.requests, before + 1)
+
+  const cacheDir = join(cache, 'wenche-maskinporten')
+  assert.equal(statSync(cacheDir).mode & 0o777, 0o700)
+  const files = readdirSync(cacheDir)
+  assert.equal(files.length, 1)
+  assert.match(files[0]!, /^token-[0-9a-f]{32}\.json$/)
+  assert.equal(statSync(join(cacheDir, files[0]!)).mode & 0o777, 0o600)
+
+  // A different request is a different entry.
+  assert.notEqual(theToken(await run(['token'], env)), first)
+  assert.equal(readdirSync(cacheDir).length, 2)
+  theToken(await run(['token', '--admin', '--no-cache'], env))
+  assert.equal(setup.emu.stats().token.requests, before + 3)
+
+  const logout = await run(['logout'], env)
+  assert.equal(logout.code, 0)
+  assert.match(logout.stderr, /Removed 2 cached tokens/)
+  assert.deepEqual(readdirSync(cacheDir), [])
+  theToken(await run(['token', '--admin'], env))
+  assert.equal(setup.emu.stats().token.requests, before + 4)
+})
+
+test('--altinn --org: an Altinn token for the customer\'s system user; --json gives the response', async () => {
+  const env = setup.env(keyFile, { XDG_CACHE_HOME: join(dir, 'cache-b') })
+  const exchanges = setup.emu.stats().exchange.issued
+  const altinn = decodeToken(theToken(await run(['token', '--altinn', '--org', CUSTOMER_ORG], env)))
+  assert.equal(setup.emu.stats().exchange.issued, exchanges + 1)
+  assert.match(String(altinn.claims.iss), /\/authentication\/api\/v1\/openid\/$/)
+  assert.match(JSON.stringify(altinn.claims.authorization_details), new RegExp(`0192:${CUSTOMER_ORG}`))
+  assert.ok(altinn.expiresAt! - Date.now() > 1700_000, 'Altinn tokens live 30 minutes')
+
+  const json = await run(['token', '--json', '--admin', '--no-cache'], env)
+  assert.equal(json.code, 0, json.stderr)
+  assert.equal(json.stdout.split('\n').length, 2, 'one line')
+  const response = JSON.parse(json.stdout) as Record<string, unknown>
+  assert.deepEqual(Object.keys(response).sort(), ['access_token', 'expires_at', 'expires_in', 'scope', 'token_type'])
+  assert.equal(response.token_type, 'Bearer')
+  assert.equal(response.scope, adminScopes())
+  assert.ok((response.expires_in as number) > 100 && (response.expires_in as number) <= 119)
+  assert.ok(Math.abs((response.expires_at as number) - (Date.now() / 1000 + 119)) < 5)
+  // expires_in is the lifetime less one second, so expires_at may come a second before the token's exp.
+  const exp = decodeToken(response.access_token as string).expiresAt! / 1000
+  assert.ok(exp - (response.expires_at as number) >= 0 && exp - (response.expires_at as number) <= 2)
+})
+
+test('grant: a signed grant on stdout that the token endpoint takes once; the note on stderr', async () => {
+  const r = await run(['grant', '--org', CUSTOMER_ORG], setup.env(keyFile))
+  assert.equal(r.code, 0, r.stderr)
+  const grant = r.stdout.trim()
+  const { header, claims } = decodeToken(grant)
+  assert.deepEqual(header, { alg: 'RS256', kid: KID })
+  assert.equal(claims.aud, setup.emu.issuer)
+  assert.equal((claims.exp as number) - (claims.iat as number), 119)
+  assert.match(r.stderr, /Single-use; lives 119 s/)
+  assert.ok(!r.stderr.includes(grant.split('.')[2]!))
+  const post = (assertion: string) =>
+    fetch(`${setup.emu.issuer}token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+    })
+  assert.equal((await post(grant)).status, 200)
+  assert.equal((await post(grant)).status, 400, 'used before (MP-012)')
+})
+
+/** A port that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+test('each failure: exit 1 and the message with its fix, no stack', async () => {
+  const env = { ...setup.env(keyFile), XDG_CACHE_HOME: join(dir, 'cache-c') }
+  const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+    ['missing variable', ['token'], { ...env, MASKINPORTEN_CLIENT_ID: '' }, /MASKINPORTEN_CLIENT_ID is not set.*--client-id/],
+    ['bad org number', ['token', '--org', '123456789'], env, /--org "123456789" has a wrong check digit/],
+    ['bad ORG_NUMMER', ['token'], { ...env, ORG_NUMMER: '99988877' }, /ORG_NUMMER "99988877" is not nine digits/],
+    ['wrong kid', ['token'], { ...env, MASKINPORTEN_KID: 'not-registered' }, /Unknown key identifier \(kid\).*upload the public JWK printed by `maskinporten keygen`/],
+    ['scope not on the client', ['token', '--scope', 'skatteetaten:other'], env, /invalid_scope.*add it to the client/],
+    ['no system user', ['token', '--org', '974760223'], env, /MP-303.*approve the system user/],
+    ['unreachable issuer', ['token'], { ...env, MASKINPORTEN_ISSUER: `http://127.0.0.1:${await closedPort()}/` }, /Could not reach Maskinporten at .*connection refused/],
+  ]
+  for (const [name, args, caseEnv, message] of cases) {
+    const r = await run(args, caseEnv)
+    assert.equal(r.code, 1, `${name}: ${r.stderr}`)
+    assert.equal(r.stdout, '', name)
+    assert.match(r.stderr, message, name)
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack`)
+  }
+  const debug = await run(['token', '--debug'], { ...env, MASKINPORTEN_KID: 'not-registered' })
+  assert.equal(debug.code, 1)
+  assert.match(debug.stderr, /"mpCode"|"oauthError": "invalid_grant"/)
+  assert.match(debug.stderr, /\n\s+at /, 'a stack with --debug')
+})
+
+test('no private key, grant or token ever reaches stderr', () => {
+  const tokens = printed.flatMap((r) => (r.code === 0 && /^[\w-]+\.[\w-]+\.[\w-]+\n$/.test(r.stdout) ? [r.stdout.trim()] : []))
+  assert.ok(tokens.length > 5)
+  assertNoSecrets(
+    printed.map((r) => r.stderr),
+    [...setup.secrets, ...tokens.map((t) => t.split('.')[2]!)],
+  )
+})
