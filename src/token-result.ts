@@ -28,7 +28,7 @@ export class TokenResult {
   readonly tokenType: string
   /** When the token expires (epoch milliseconds, by the client's clock). */
   readonly expiresAt: number
-  /** Whole seconds the token has left at the time of the call. */
+  /** Seconds the token has left at the time of the call, rounded (`expires_in` for a token just fetched). */
   readonly expiresIn: number
   /** The scopes granted, space-separated. */
   readonly scope: string
@@ -38,7 +38,7 @@ export class TokenResult {
     this.accessToken = token.accessToken
     this.tokenType = token.tokenType
     this.expiresAt = token.expiresAt
-    this.expiresIn = Math.max(0, Math.floor((token.expiresAt - nowMs) / 1000))
+    this.expiresIn = Math.max(0, Math.round((token.expiresAt - nowMs) / 1000))
     this.scope = token.scope
   }
 
