@@ -2,6 +2,7 @@
 // (nothing leaks in from the developer's own MASKINPORTEN_* variables), and a time limit instead of a hang.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -68,4 +69,13 @@ export function runCli(args: string[], options: RunOptions): Promise<CliResult> 
 export function tempDir(prefix = 'maskinporten-cli-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A loopback port that nothing listens on (not one of fetch's blocked ports, such as 1 or 9). */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

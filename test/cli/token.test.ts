@@ -1,14 +1,13 @@
 // `maskinporten token` and `grant`, the built bin against the emulator.
 import assert from 'node:assert/strict'
 import { readdirSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { adminScopes, defaultScopes } from '../../src/scopes.ts'
 import { decodeToken } from '../../src/token.ts'
 import { assertNoSecrets } from '../support/fixtures.ts'
 import { CLIENT_ID, CUSTOMER_ORG, KID, startSetup, type Setup } from './emulator-setup.ts'
-import { requireBuiltBin, runCli, tempDir, type CliResult } from './run-cli.ts'
+import { closedPort, requireBuiltBin, runCli, tempDir, type CliResult } from './run-cli.ts'
 
 const { dir, cleanup } = tempDir()
 let setup: Setup
@@ -135,15 +134,6 @@ test('grant: a signed grant on stdout that the token endpoint takes once; the no
   assert.equal((await post(grant)).status, 200)
   assert.equal((await post(grant)).status, 400, 'used before (MP-012)')
 })
-
-/** A port that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 test('each failure: exit 1 and the message with its fix, no stack', async () => {
   const env = { ...setup.env(keyFile), XDG_CACHE_HOME: join(dir, 'cache-c') }
