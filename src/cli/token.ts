@@ -63,7 +63,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const config = configFromSettings(settings)
   const resolved = resolveConfig(config)
   const altinn = values.altinn === true
-  const what = altinn ? 'Altinn token' : 'Maskinporten token'
+  const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''
 
   const dir = cacheDir(ctx.env)
@@ -78,12 +78,12 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const useCache = values['no-cache'] !== true
   const cached = useCache ? readCachedToken(dir, key, ctx.now()) : undefined
   if (cached) {
-    ctx.err(`Cached ${what}${org}, expires ${describeTime(cached.expires_at, ctx.now())}\n`)
+    ctx.err(`Cached: ${what}${org}, expires ${describeTime(cached.expires_at, ctx.now())}\n`)
     print(ctx, cached, values.json === true)
     return 0
   }
 
-  ctx.err(`Asking ${resolved.issuer} for a ${what}${org} (scope: ${request.scope})\n`)
+  ctx.err(`Asking ${resolved.issuer} for ${what}${org} (scope: ${request.scope})\n`)
   const response = await getMaskinportenToken(config, request.scope, request.grant)
   let token: CachedToken = {
     access_token: response.access_token,
@@ -103,7 +103,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
       ctx.err(`Warning: could not cache the token in ${dir}: ${(err as Error).message}\n`)
     }
   }
-  ctx.err(`Got a ${what}, expires ${describeTime(token.expires_at, ctx.now())}\n`)
+  ctx.err(`Got ${what}, expires ${describeTime(token.expires_at, ctx.now())}\n`)
   print(ctx, token, values.json === true)
   return 0
 }

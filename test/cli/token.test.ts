@@ -69,7 +69,7 @@ test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses 
   const first = theToken(await run(['token', '--admin'], env))
   const second = await run(['token', '--admin'], env)
   assert.equal(theToken(second), first)
-  assert.match(second.stderr, /Cached Maskinporten token/)
+  assert.match(second.stderr, /Cached: a Maskinporten token/)
   assert.equal(setup.emu.stats().token.requests, before + 1)
 
   const cacheDir = join(cache, 'wenche-maskinporten')
