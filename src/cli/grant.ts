@@ -2,12 +2,11 @@
  * `maskinporten grant`: a signed JWT grant on stdout, for trying the token endpoint with curl. The grant is a
  * credential, so only stdout gets it; the note on stderr refers to it by a shell variable.
  */
-import { resolveConfig } from '../config.js'
 import { buildJwtGrant, GRANT_LIFETIME_SECONDS } from '../grant.js'
 import { JWT_BEARER_GRANT_TYPE } from '../maskinporten.js'
 import type { CliContext } from './context.js'
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromSettings, flagVariables, loadSettings } from './settings.js'
-import { TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, tokenRequestFrom } from './token-request.js'
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
+import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
 
 const FLAGS = { ...CONFIG_FLAGS, ...TOKEN_REQUEST_FLAGS } as const
@@ -32,10 +31,8 @@ export async function grantCommand(argv: string[], ctx: CliContext): Promise<num
     ctx.out(GRANT_HELP)
     return 0
   }
-  const settings = loadSettings(flagVariables('grant', values), ctx)
-  const request = tokenRequestFrom('grant', values, settings)
-  const config = configFromSettings(settings)
-  const { tokenEndpoint, issuer, clientId } = resolveConfig(config)
+  const { request, config, resolved } = prepareRequest('grant', values, ctx)
+  const { tokenEndpoint, issuer, clientId } = resolved
   const grant = await buildJwtGrant(config, request.scope, { ...request.grant, now: ctx.now })
   ctx.err(
     `Grant for client ${clientId}, aud ${issuer}, scope "${request.scope}". Single-use; lives ${GRANT_LIFETIME_SECONDS} s.\n` +

@@ -2,11 +2,21 @@
  * What token is asked for: the scopes, the system user's org, and the other grant options, from flags and
  * settings. Shared by `token`, `grant` and `doctor`, so that the three ask for the same thing given the same input.
  */
+import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config.js'
 import type { GrantOptions } from '../grant.js'
 import { invalidConfig } from '../errors.js'
 import { parseOrgNummer } from '../orgnummer.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../scopes.js'
-import { describeSource, setting, type Settings } from './settings.js'
+import type { CliContext } from './context.js'
+import {
+  configFromSettings,
+  describeSource,
+  flagVariables,
+  loadSettings,
+  setting,
+  type ConfigFlag,
+  type Settings,
+} from './settings.js'
 import { UsageError, type FlagSpec } from './usage.js'
 
 /** Flags that shape the grant. */
@@ -99,4 +109,23 @@ function checkedOrg(value: string, where: string): string {
   const parsed = parseOrgNummer(value)
   if (!parsed.ok) throw invalidConfig(where, `${parsed.problem}: expected a Norwegian organisation number`)
   return parsed.orgNummer
+}
+
+/** Everything a command that signs grants needs: the request, the library config, and the config resolved. */
+export interface PreparedRequest {
+  request: TokenRequest
+  config: MaskinportenConfig
+  resolved: ResolvedConfig
+}
+
+/** Settings, request and config from a command's parsed flags (`token`, `grant`). */
+export function prepareRequest(
+  command: string,
+  values: TokenRequestValues & Partial<Record<ConfigFlag, string | string[]>>,
+  ctx: Pick<CliContext, 'env' | 'cwd'>,
+): PreparedRequest {
+  const settings = loadSettings(flagVariables(command, values), ctx)
+  const request = tokenRequestFrom(command, values, settings)
+  const config = configFromSettings(settings)
+  return { request, config, resolved: resolveConfig(config) }
 }

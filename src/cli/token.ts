@@ -3,7 +3,6 @@
  * Everything else goes to stderr. Tokens are cached in files between runs (file-cache.ts) unless `--no-cache`.
  */
 import { exchangeForAltinnToken } from '../altinn.js'
-import { resolveConfig } from '../config.js'
 import { getMaskinportenToken } from '../flows.js'
 import { decodeToken } from '../token.js'
 import type { CliContext } from './context.js'
@@ -15,8 +14,8 @@ import {
   type CachedToken,
 } from './file-cache.js'
 import { describeTime } from './output.js'
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromSettings, flagVariables, loadSettings } from './settings.js'
-import { TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, tokenRequestFrom } from './token-request.js'
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
+import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
 
 /** Altinn tokens live 30 minutes; used when one carries no readable `exp`. */
@@ -58,10 +57,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
     ctx.out(TOKEN_HELP)
     return 0
   }
-  const settings = loadSettings(flagVariables('token', values), ctx)
-  const request = tokenRequestFrom('token', values, settings)
-  const config = configFromSettings(settings)
-  const resolved = resolveConfig(config)
+  const { request, config, resolved } = prepareRequest('token', values, ctx)
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''

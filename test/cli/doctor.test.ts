@@ -1,42 +1,30 @@
 // `maskinporten doctor` online, the built bin against the emulator: a good setup, and each broken one.
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { assertNoSecrets } from '../support/fixtures.ts'
-import { CUSTOMER_ORG, STRANGER_ORG, startSetup, type Setup } from './emulator-setup.ts'
-import { closedPort, requireBuiltBin, runCli, tempDir, type CliResult } from './run-cli.ts'
+import { CUSTOMER_ORG, STRANGER_ORG, emulatorFixture, startSetup } from './emulator-setup.ts'
+import { closedPort, runCli, tempDir, type CliResult } from './run-cli.ts'
 
-const { dir, cleanup } = tempDir()
-let setup: Setup
-let keyFile: string
+const fx = emulatorFixture()
 const printed: CliResult[] = []
 
-before(async () => {
-  requireBuiltBin()
-  setup = await startSetup()
-  keyFile = setup.writeKey(dir)
-})
-after(async () => {
-  await setup.emu.close()
-  cleanup()
-})
-
 async function doctor(env: Record<string, string>, args: string[] = []): Promise<CliResult> {
-  const result = await runCli(['doctor', ...args], { cwd: dir, env })
+  const result = await runCli(['doctor', ...args], { cwd: fx.dir, env })
   printed.push(result)
   return result
 }
 
 test('doctor on a good setup: every check passes, the token is asked for and not shown', async () => {
-  const before = setup.emu.stats()
-  const r = await doctor(setup.env(keyFile, { ORG_NUMMER: CUSTOMER_ORG }), ['--altinn'])
+  const before = fx.setup.emu.stats()
+  const r = await doctor(fx.setup.env(fx.keyFile, { ORG_NUMMER: CUSTOMER_ORG }), ['--altinn'])
   assert.equal(r.code, 0, r.stdout + r.stderr)
   assert.match(r.stdout, /✓ issuer metadata: http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server/)
   assert.match(r.stdout, /✓ clock: this machine is in step with the issuer's clock/)
   assert.match(r.stdout, /✓ token request: Maskinporten issued a token for "altinn:instances.read altinn:instances.write", lives 119 s/)
   assert.match(r.stdout, /✓ Altinn exchange: .* issued an Altinn token, lives 1[78]\d\d s/)
   assert.doesNotMatch(r.stdout, /✗/)
-  assert.equal(setup.emu.stats().token.issued, before.token.issued + 1)
-  assert.equal(setup.emu.stats().exchange.issued, before.exchange.issued + 1)
+  assert.equal(fx.setup.emu.stats().token.issued, before.token.issued + 1)
+  assert.equal(fx.setup.emu.stats().exchange.issued, before.exchange.issued + 1)
 })
 
 test('doctor on broken setups: the failing check says what to do, exit 1', async () => {
@@ -44,10 +32,10 @@ test('doctor on broken setups: the failing check says what to do, exit 1', async
     ['unknown kid', { MASKINPORTEN_KID: 'kid-not-uploaded' }, [], /✗ token request: .*Unknown key identifier.*upload the public JWK printed by `maskinporten keygen`/],
     ['scope not on the client', { MASKINPORTEN_SCOPES: 'skatteetaten:not-ordered' }, [], /✗ token request: .*invalid_scope.*add it to the client in Digdir's self-service portal/],
     ['no approved system user', { ORG_NUMMER: STRANGER_ORG }, [], /✗ token request: .*MP-303.*the customer must approve the system user request/],
-    ['wrong issuer', { MASKINPORTEN_ISSUER: `${setup.emu.url}/nowhere/` }, [], /✗ issuer metadata: .*answered 404/],
+    ['wrong issuer', { MASKINPORTEN_ISSUER: `${fx.setup.emu.url}/nowhere/` }, [], /✗ issuer metadata: .*answered 404/],
   ]
   for (const [name, extra, args, expected] of cases) {
-    const r = await doctor(setup.env(keyFile, extra), args)
+    const r = await doctor(fx.setup.env(fx.keyFile, extra), args)
     assert.equal(r.code, 1, `${name}: ${r.stdout}`)
     assert.match(r.stdout, expected, name)
     assert.match(r.stdout, /\d+ checks? failed/, name)
@@ -70,7 +58,7 @@ test('doctor with a clock off by a minute: the clock check fails, and so does th
 })
 
 test('doctor with the issuer unreachable: metadata and token request fail, clock is skipped', async () => {
-  const r = await doctor(setup.env(keyFile, { MASKINPORTEN_ISSUER: `http://127.0.0.1:${await closedPort()}/` }))
+  const r = await doctor(fx.setup.env(fx.keyFile, { MASKINPORTEN_ISSUER: `http://127.0.0.1:${await closedPort()}/` }))
   assert.equal(r.code, 1)
   assert.match(r.stdout, /✗ issuer metadata: Could not reach Maskinporten at .*: connection refused \(ECONNREFUSED\)/)
   assert.match(r.stdout, /- clock: skipped/)
@@ -79,6 +67,6 @@ test('doctor with the issuer unreachable: metadata and token request fail, clock
 
 test('doctor prints no key and no token', () => {
   assert.ok(printed.length >= 6)
-  assertNoSecrets(printed.flatMap((r) => [r.stdout, r.stderr]), setup.secrets)
+  assertNoSecrets(printed.flatMap((r) => [r.stdout, r.stderr]), fx.setup.secrets)
   for (const r of printed) assert.doesNotMatch(r.stdout + r.stderr, /eyJ[\w-]{10,}\.eyJ/, 'no JWT')
 })

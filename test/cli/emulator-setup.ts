@@ -2,10 +2,12 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts'
 import { publicJwk } from '../../src/keys.ts'
 import { adminScopes, defaultScopes } from '../../src/scopes.ts'
 import { keyFragments } from '../support/fixtures.ts'
+import { requireBuiltBin, tempDir } from './run-cli.ts'
 
 export const CLIENT_ID = 'cli-test-client'
 export const KID = 'cli-test-kid'
@@ -65,4 +67,27 @@ export async function startSetup(clockOffsetSeconds = 0): Promise<Setup> {
       }
     },
   }
+}
+
+/** A test file's emulator and temporary directory (with the key in it), started before its tests, gone after. */
+export interface Fixture {
+  dir: string
+  setup: Setup
+  keyFile: string
+}
+
+/** Registers `before`/`after` hooks that start and stop a {@link Setup}; read the fields inside tests. */
+export function emulatorFixture(): Fixture {
+  const { dir, cleanup } = tempDir()
+  const fixture = { dir } as Fixture
+  before(async () => {
+    requireBuiltBin()
+    fixture.setup = await startSetup()
+    fixture.keyFile = fixture.setup.writeKey(dir)
+  })
+  after(async () => {
+    await fixture.setup?.emu.close()
+    cleanup()
+  })
+  return fixture
 }

@@ -2,29 +2,17 @@
 import assert from 'node:assert/strict'
 import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { adminScopes, defaultScopes } from '../../src/scopes.ts'
 import { decodeToken } from '../../src/token.ts'
 import { assertNoSecrets } from '../support/fixtures.ts'
-import { CLIENT_ID, CUSTOMER_ORG, KID, startSetup, type Setup } from './emulator-setup.ts'
-import { closedPort, requireBuiltBin, runCli, tempDir, type CliResult } from './run-cli.ts'
+import { CLIENT_ID, CUSTOMER_ORG, KID, emulatorFixture } from './emulator-setup.ts'
+import { closedPort, runCli, tempDir, type CliResult } from './run-cli.ts'
 
-const { dir, cleanup } = tempDir()
-let setup: Setup
-let keyFile: string
+const fx = emulatorFixture()
 const printed: CliResult[] = []
 
-before(async () => {
-  requireBuiltBin()
-  setup = await startSetup()
-  keyFile = setup.writeKey(dir)
-})
-after(async () => {
-  await setup.emu.close()
-  cleanup()
-})
-
-async function run(args: string[], env: Record<string, string>, cwd = dir): Promise<CliResult> {
+async function run(args: string[], env: Record<string, string>, cwd = fx.dir): Promise<CliResult> {
   const result = await runCli(args, { cwd, env })
   printed.push(result)
   return result
@@ -40,37 +28,37 @@ function theToken(result: CliResult): string {
 }
 
 test('token from each configuration source: environment, .env, NAIS JWK, inline PEM', async () => {
-  const fromEnv = decodeToken(theToken(await run(['token', '--no-cache'], setup.env(keyFile))))
+  const fromEnv = decodeToken(theToken(await run(['token', '--no-cache'], fx.setup.env(fx.keyFile))))
   assert.equal(fromEnv.claims.client_id, CLIENT_ID)
   assert.equal(fromEnv.claims.scope, defaultScopes())
 
   const { dir: project, cleanup: done } = tempDir()
   try {
-    setup.writeKey(project)
-    const lines = Object.entries(setup.env('maskinporten_privat.pem')).map(([k, v]) => `${k}=${v}`)
+    fx.setup.writeKey(project)
+    const lines = Object.entries(fx.setup.env('maskinporten_privat.pem')).map(([k, v]) => `${k}=${v}`)
     writeFileSync(join(project, '.env'), `${lines.join('\n')}\n`)
     theToken(await run(['token', '--no-cache'], {}, project))
   } finally {
     done()
   }
 
-  const nais = { MASKINPORTEN_CLIENT_JWK: setup.privateJwk, MASKINPORTEN_KID: '' }
-  theToken(await run(['token', '--no-cache'], { ...setup.env('absent.pem'), ...nais }))
+  const nais = { MASKINPORTEN_CLIENT_JWK: fx.setup.privateJwk, MASKINPORTEN_KID: '' }
+  theToken(await run(['token', '--no-cache'], { ...fx.setup.env('absent.pem'), ...nais }))
 
   // Secret stores often hold the PEM with literal \n.
-  const inline = { MASKINPORTEN_PRIVATE_KEY: setup.pem.replace(/\n/g, '\\n') }
-  theToken(await run(['token', '--no-cache', '--scope', 'altinn:instances.read'], { ...setup.env('absent.pem'), ...inline }))
+  const inline = { MASKINPORTEN_PRIVATE_KEY: fx.setup.pem.replace(/\n/g, '\\n') }
+  theToken(await run(['token', '--no-cache', '--scope', 'altinn:instances.read'], { ...fx.setup.env('absent.pem'), ...inline }))
 })
 
 test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses it; logout empties it', async () => {
-  const cache = join(dir, 'cache-a')
-  const env = setup.env(keyFile, { XDG_CACHE_HOME: cache })
-  const before = setup.emu.stats().token.requests
+  const cache = join(fx.dir, 'cache-a')
+  const env = fx.setup.env(fx.keyFile, { XDG_CACHE_HOME: cache })
+  const before = fx.setup.emu.stats().token.requests
   const first = theToken(await run(['token', '--admin'], env))
   const second = await run(['token', '--admin'], env)
   assert.equal(theToken(second), first)
   assert.match(second.stderr, /Cached: a Maskinporten token/)
-  assert.equal(setup.emu.stats().token.requests, before + 1)
+  assert.equal(fx.setup.emu.stats().token.requests, before + 1)
 
   const cacheDir = join(cache, 'wenche-maskinporten')
   assert.equal(statSync(cacheDir).mode & 0o777, 0o700)
@@ -83,21 +71,21 @@ test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses 
   assert.notEqual(theToken(await run(['token'], env)), first)
   assert.equal(readdirSync(cacheDir).length, 2)
   theToken(await run(['token', '--admin', '--no-cache'], env))
-  assert.equal(setup.emu.stats().token.requests, before + 3)
+  assert.equal(fx.setup.emu.stats().token.requests, before + 3)
 
   const logout = await run(['logout'], env)
   assert.equal(logout.code, 0)
   assert.match(logout.stderr, /Removed 2 cached tokens/)
   assert.deepEqual(readdirSync(cacheDir), [])
   theToken(await run(['token', '--admin'], env))
-  assert.equal(setup.emu.stats().token.requests, before + 4)
+  assert.equal(fx.setup.emu.stats().token.requests, before + 4)
 })
 
 test('--altinn --org: an Altinn token for the customer\'s system user; --json gives the response', async () => {
-  const env = setup.env(keyFile, { XDG_CACHE_HOME: join(dir, 'cache-b') })
-  const exchanges = setup.emu.stats().exchange.issued
+  const env = fx.setup.env(fx.keyFile, { XDG_CACHE_HOME: join(fx.dir, 'cache-b') })
+  const exchanges = fx.setup.emu.stats().exchange.issued
   const altinn = decodeToken(theToken(await run(['token', '--altinn', '--org', CUSTOMER_ORG], env)))
-  assert.equal(setup.emu.stats().exchange.issued, exchanges + 1)
+  assert.equal(fx.setup.emu.stats().exchange.issued, exchanges + 1)
   assert.match(String(altinn.claims.iss), /\/authentication\/api\/v1\/openid\/$/)
   assert.match(JSON.stringify(altinn.claims.authorization_details), new RegExp(`0192:${CUSTOMER_ORG}`))
   assert.ok(altinn.expiresAt! - Date.now() > 1700_000, 'Altinn tokens live 30 minutes')
@@ -117,17 +105,17 @@ test('--altinn --org: an Altinn token for the customer\'s system user; --json gi
 })
 
 test('grant: a signed grant on stdout that the token endpoint takes once; the note on stderr', async () => {
-  const r = await run(['grant', '--org', CUSTOMER_ORG], setup.env(keyFile))
+  const r = await run(['grant', '--org', CUSTOMER_ORG], fx.setup.env(fx.keyFile))
   assert.equal(r.code, 0, r.stderr)
   const grant = r.stdout.trim()
   const { header, claims } = decodeToken(grant)
   assert.deepEqual(header, { alg: 'RS256', kid: KID })
-  assert.equal(claims.aud, setup.emu.issuer)
+  assert.equal(claims.aud, fx.setup.emu.issuer)
   assert.equal((claims.exp as number) - (claims.iat as number), 119)
   assert.match(r.stderr, /Single-use; lives 119 s/)
   assert.ok(!r.stderr.includes(grant.split('.')[2]!))
   const post = (assertion: string) =>
-    fetch(`${setup.emu.issuer}token`, {
+    fetch(`${fx.setup.emu.issuer}token`, {
       method: 'POST',
       body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
     })
@@ -136,7 +124,7 @@ test('grant: a signed grant on stdout that the token endpoint takes once; the no
 })
 
 test('each failure: exit 1 and the message with its fix, no stack', async () => {
-  const env = { ...setup.env(keyFile), XDG_CACHE_HOME: join(dir, 'cache-c') }
+  const env = { ...fx.setup.env(fx.keyFile), XDG_CACHE_HOME: join(fx.dir, 'cache-c') }
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
     ['missing variable', ['token'], { ...env, MASKINPORTEN_CLIENT_ID: '' }, /MASKINPORTEN_CLIENT_ID is not set.*--client-id/],
     ['bad org number', ['token', '--org', '123456789'], env, /--org "123456789" has a wrong check digit/],
@@ -164,6 +152,6 @@ test('no private key, grant or token ever reaches stderr', () => {
   assert.ok(tokens.length > 5)
   assertNoSecrets(
     printed.map((r) => r.stderr),
-    [...setup.secrets, ...tokens.map((t) => t.split('.')[2]!)],
+    [...fx.setup.secrets, ...tokens.map((t) => t.split('.')[2]!)],
   )
 })
