@@ -127,6 +127,12 @@ function causes(err: Error): string {
   return text
 }
 
+// `maskinporten decode ... | head -1` closes the pipe early: that is the reader's choice, not a failure to report.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
+
 const ctx = processContext()
 const argv = process.argv.slice(2)
 try {

@@ -1,7 +1,7 @@
 // Runs the built `maskinporten` bin as a child process, unattended: no TTY, explicit stdio, a clean environment
 // (nothing leaks in from the developer's own MASKINPORTEN_* variables), and a time limit instead of a hang.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -9,10 +9,22 @@ import { join, resolve } from 'node:path'
 /** The built bin, as package.json's `bin.maskinporten` names it. */
 export const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js')
 
-/** Fails at once, with the fix, when dist/ was not built (rather than every test failing obscurely). */
+const CLI_SOURCES = resolve(import.meta.dirname, '../../src/cli')
+let staleWarned = false
+
+/**
+ * Fails at once, with the fix, when dist/ was not built (rather than every test failing obscurely); warns when the
+ * CLI's sources are newer than the build, since these tests then run yesterday's code.
+ */
 export function requireBuiltBin(): void {
   if (!existsSync(BIN)) {
     throw new Error(`${BIN} is missing: run \`npm run build\` before these tests (npm ci does it through prepare)`)
+  }
+  const built = statSync(BIN).mtimeMs
+  const newer = readdirSync(CLI_SOURCES).filter((name) => statSync(join(CLI_SOURCES, name)).mtimeMs > built)
+  if (newer.length > 0 && !staleWarned) {
+    staleWarned = true
+    process.stderr.write(`warning: src/cli/${newer[0]} is newer than ${BIN}: run \`npm run build\`\n`)
   }
 }
 
