@@ -164,25 +164,29 @@ export class TokenCache {
   }
 
   /**
-   * A usable cached token, or the result of `fetch` shared with every concurrent caller of `key`. The hit path
-   * costs a store lookup and a clock read: no signing, no I/O, no timers.
+   * A usable cached token, or the result of `fetch` shared with every concurrent caller of `key`. A hit in a
+   * synchronous store is answered synchronously: a store lookup and a clock read; no signing, no I/O, no timers,
+   * not even a promise.
    */
-  async obtain(key: string, endpoint: ClientEndpoint, fetch: Fetcher, force: boolean, foreground = true): Promise<StoredToken> {
-    if (!force) {
-      const read = this.#read(key)
-      const entry = isThenable(read) ? await read : read
-      const now = this.#o.now()
-      if (entry !== undefined && now < entry.expiresAt - this.#o.marginMs) {
-        const refreshAt = entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead
-        if (now >= refreshAt && !this.#flights.has(key)) {
-          this.#o.emit?.({ type: 'refresh', key, endpoint })
-          this.#join(key, endpoint, fetch, false).catch(() => {}) // reported to onEvent as 'failed'
-        }
-        this.#o.emit?.({ type: 'hit', key, expiresAt: entry.expiresAt })
-        return entry
-      }
+  obtain(key: string, endpoint: ClientEndpoint, fetch: Fetcher, force: boolean, foreground = true): StoredToken | Promise<StoredToken> {
+    if (force) return this.#join(key, endpoint, fetch, foreground)
+    const read = this.#read(key)
+    if (isThenable(read)) return read.then((entry) => this.#usable(key, endpoint, fetch, entry) ?? this.#join(key, endpoint, fetch, foreground))
+    return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground)
+  }
+
+  /** The entry if it has more than the margin left (starting a background refresh when it is getting old). */
+  #usable(key: string, endpoint: ClientEndpoint, fetch: Fetcher, entry: StoredToken | undefined): StoredToken | undefined {
+    if (entry === undefined) return undefined
+    const now = this.#o.now()
+    if (now >= entry.expiresAt - this.#o.marginMs) return undefined
+    const refreshAt = entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead
+    if (now >= refreshAt && !this.#flights.has(key)) {
+      this.#o.emit?.({ type: 'refresh', key, endpoint })
+      this.#join(key, endpoint, fetch, false).catch(() => {}) // reported to onEvent as 'failed'
     }
-    return this.#join(key, endpoint, fetch, foreground)
+    this.#o.emit?.({ type: 'hit', key, expiresAt: entry.expiresAt })
+    return entry
   }
 
   /** Waits `ms` for a retry. The timer is unref'd unless a caller waits on the flight; `close()` ends it early. */
@@ -277,6 +281,7 @@ export class TokenCache {
   }
 }
 
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+/** True for a promise or promise-like (a store may use any promise library). */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function'
 }

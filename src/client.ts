@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { exchangeForAltinnToken } from './altinn.js'
-import { MemoryTokenStore, TokenCache, type Flight, type StoredToken, type TokenStore } from './cache.js'
+import { isThenable, MemoryTokenStore, TokenCache, type Fetcher, type Flight, type StoredToken, type TokenStore } from './cache.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from './config.js'
 import { invalidConfig, type MaskinportenErrorCode } from './errors.js'
 import { grantParams, signGrant, type GrantParams } from './grant.js'
@@ -86,6 +86,9 @@ interface Target {
   params: GrantParams
   key: string
   altinnKey: string
+  /** Made once, so that a cache hit allocates no closure. */
+  fetchToken: Fetcher
+  fetchAltinn: Fetcher
 }
 
 /** Distinct raw requests remembered with their normalised form; beyond this the memo starts over. */
@@ -115,7 +118,9 @@ export class MaskinportenClient {
   readonly #now: () => number
   readonly #emit: ((event: ClientEvent) => void) | undefined
   readonly #targets = new Map<string, Target>()
-  readonly #abort = new AbortController()
+  readonly #simpleTargets = new Map<string | undefined, Map<string | undefined, Target>>()
+  /** One per request in flight, so that close() can abort them. Not one long-lived signal: see #withRetries. */
+  readonly #requests = new Set<AbortController>()
   #offsetMs: number
   #closed = false
 
@@ -166,9 +171,8 @@ export class MaskinportenClient {
    */
   async getToken(options: GetTokenOptions = {}): Promise<TokenResult> {
     const target = this.#target(options)
-    const fetch = (flight: Flight): Promise<StoredToken> => this.#fetchMaskinporten(target, flight)
-    const entry = await this.#cache.obtain(target.key, 'token', fetch, options.forceRefresh === true)
-    return new TokenResult(entry, this.#now())
+    const got = this.#cache.obtain(target.key, 'token', target.fetchToken, options.forceRefresh === true)
+    return new TokenResult(isThenable(got) ? await got : got, this.#now())
   }
 
   /**
@@ -183,8 +187,8 @@ export class MaskinportenClient {
    */
   async altinnToken(options: AltinnTokenOptions = {}): Promise<string> {
     const target = this.#target(options)
-    const fetch = (flight: Flight): Promise<StoredToken> => this.#fetchAltinn(target, flight)
-    return (await this.#cache.obtain(target.altinnKey, 'exchange', fetch, options.forceRefresh === true)).accessToken
+    const got = this.#cache.obtain(target.altinnKey, 'exchange', target.fetchAltinn, options.forceRefresh === true)
+    return (isThenable(got) ? await got : got).accessToken
   }
 
   /** The seed's `get_systemuser_token`: an Altinn token for the system user of `orgNummer`, default scopes. */
@@ -219,7 +223,7 @@ export class MaskinportenClient {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#abort.abort()
+    for (const request of this.#requests) request.abort()
     this.#cache.wakeAll()
     if (this.#ownStore) void this.#store.clear?.()
   }
@@ -238,25 +242,47 @@ export class MaskinportenClient {
     return `MaskinportenClient ${inspect(this.toJSON(), options)}`
   }
 
-  /** Normalises and checks a request once per distinct input; invalid input throws and is never memoised. */
+  /**
+   * Normalises and checks a request once per distinct input; invalid input throws and is never memoised. The
+   * common call (a scope string and an org) is found through two map lookups, without serialising anything.
+   */
   #target(options: GetTokenOptions): Target {
     if (this.#closed) throw invalidConfig('client', 'is closed: make a new MaskinportenClient')
-    const { scope = defaultScopes(), orgNummer, externalRef, resource, consumerOrg } = options
+    const { scope, orgNummer, externalRef, resource, consumerOrg } = options
+    const simple = externalRef === undefined && resource === undefined && consumerOrg === undefined && typeof scope !== 'object'
+    if (simple) {
+      const hit = this.#simpleTargets.get(scope)?.get(orgNummer)
+      if (hit !== undefined) return hit
+    }
     const raw = JSON.stringify([scope, orgNummer, externalRef, resource, consumerOrg])
     let target = this.#targets.get(raw)
     if (target === undefined) {
-      const params = grantParams(scope, { orgNummer, externalRef, resource, consumerOrg })
-      const { issuer, clientId, exchangeUrl } = this.#config
-      // The scope set, not the string: "a b" and "b a" are one token.
-      const scopeSet = params.scope.split(' ').sort().join(' ')
-      const who = [params.orgNummer ?? null, params.externalRef ?? null]
-      target = {
-        params,
-        key: JSON.stringify(['maskinporten', issuer, clientId, scopeSet, ...who, params.resource ?? null, params.consumerOrg ?? null]),
-        altinnKey: JSON.stringify(['altinn', exchangeUrl, issuer, clientId, scopeSet, ...who]),
+      if (this.#targets.size >= MAX_TARGETS) {
+        this.#targets.clear()
+        this.#simpleTargets.clear()
       }
-      if (this.#targets.size >= MAX_TARGETS) this.#targets.clear()
+      target = this.#newTarget(grantParams(scope ?? defaultScopes(), { orgNummer, externalRef, resource, consumerOrg }))
       this.#targets.set(raw, target)
+    }
+    if (simple) {
+      let byOrg = this.#simpleTargets.get(scope)
+      if (byOrg === undefined) this.#simpleTargets.set(scope, (byOrg = new Map()))
+      byOrg.set(orgNummer, target)
+    }
+    return target
+  }
+
+  #newTarget(params: GrantParams): Target {
+    const { issuer, clientId, exchangeUrl } = this.#config
+    // The scope set, not the string: "a b" and "b a" are one token.
+    const scopeSet = params.scope.split(' ').sort().join(' ')
+    const who = [params.orgNummer ?? null, params.externalRef ?? null]
+    const target: Target = {
+      params,
+      key: JSON.stringify(['maskinporten', issuer, clientId, scopeSet, ...who, params.resource ?? null, params.consumerOrg ?? null]),
+      altinnKey: JSON.stringify(['altinn', exchangeUrl, issuer, clientId, scopeSet, ...who]),
+      fetchToken: (flight) => this.#fetchMaskinporten(target, flight),
+      fetchAltinn: (flight) => this.#fetchAltinn(target, flight),
     }
     return target
   }
@@ -265,10 +291,10 @@ export class MaskinportenClient {
   #fetchMaskinporten(target: Target, flight: Flight): Promise<StoredToken> {
     let sentAt = 0
     return this.#withRetries(target.key, 'token', flight, {
-      attempt: async (timeoutMs) => {
+      attempt: async (timeoutMs, signal) => {
         sentAt = this.#now()
         const grant = signGrant(this.#config, target.params, sentAt + this.#offsetMs)
-        const res = await requestToken({ ...this.#config, timeoutMs }, grant, { signal: this.#abort.signal })
+        const res = await requestToken({ ...this.#config, timeoutMs }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
         return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }
       },
@@ -286,11 +312,10 @@ export class MaskinportenClient {
   /** Maskinporten token (cached or fetched) → Altinn's exchange; expiry from the Altinn token's own claims. */
   #fetchAltinn(target: Target, flight: Flight): Promise<StoredToken> {
     return this.#withRetries(target.altinnKey, 'exchange', flight, {
-      attempt: async (timeoutMs) => {
-        const fetch = (inner: Flight): Promise<StoredToken> => this.#fetchMaskinporten(target, inner)
-        const mp = await this.#cache.obtain(target.key, 'token', fetch, false, flight.foreground)
+      attempt: async (timeoutMs, signal) => {
+        const mp = await this.#cache.obtain(target.key, 'token', target.fetchToken, false, flight.foreground)
         const sentAt = this.#now()
-        const token = await exchangeForAltinnToken({ ...this.#config, timeoutMs }, mp.accessToken, { signal: this.#abort.signal })
+        const token = await exchangeForAltinnToken({ ...this.#config, timeoutMs }, mp.accessToken, { signal })
         return { accessToken: token, tokenType: 'Bearer', scope: mp.scope, obtainedAt: sentAt, expiresAt: altinnExpiry(token, sentAt, this.#offsetMs, mp) }
       },
       correct: () => false,
@@ -302,13 +327,21 @@ export class MaskinportenClient {
     key: string,
     endpoint: 'token' | 'exchange',
     flight: Flight,
-    hooks: { attempt: (timeoutMs: number) => Promise<StoredToken>; correct: RetryHooks<StoredToken>['correct'] },
+    hooks: { attempt: (timeoutMs: number, signal: AbortSignal) => Promise<StoredToken>; correct: RetryHooks<StoredToken>['correct'] },
   ): Promise<StoredToken> {
     const started = performance.now()
     const entry = await withRetries(this.#retry, {
-      attempt: (attempt, remainingMs) => {
+      attempt: async (attempt, remainingMs) => {
         flight.attempts = attempt
-        return hooks.attempt(Math.ceil(Math.min(this.#config.timeoutMs, remainingMs))) // AbortSignal.timeout takes integers
+        // A signal per request: Node 20's AbortSignal.any keeps a trace of every signal combined with a long-lived
+        // one, which a client making requests for months would accumulate.
+        const request = new AbortController()
+        this.#requests.add(request)
+        try {
+          return await hooks.attempt(Math.ceil(Math.min(this.#config.timeoutMs, remainingMs)), request.signal) // AbortSignal.timeout takes integers
+        } finally {
+          this.#requests.delete(request)
+        }
       },
       correct: hooks.correct,
       elapsed: () => performance.now(),
