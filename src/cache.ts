@@ -4,7 +4,7 @@
  * expiry, refresh-ahead and single flight in front of a store.
  */
 import { performance } from 'node:perf_hooks'
-import type { ClientEndpoint, ClientEvent } from './client.js'
+import type { ClientEndpoint, ClientEvent } from './client-options.js'
 import type { MaskinportenError } from './errors.js'
 
 /**

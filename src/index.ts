@@ -38,8 +38,8 @@ export {
   type FlowOptions,
 } from './flows.js'
 export { decodeToken, type DecodedToken } from './token.js'
+export { MaskinportenClient } from './client.js'
 export {
-  MaskinportenClient,
   DEFAULT_MARGIN_MS,
   DEFAULT_REFRESH_AHEAD,
   type MaskinportenClientOptions,
@@ -47,7 +47,7 @@ export {
   type AltinnTokenOptions,
   type ClientEvent,
   type ClientEndpoint,
-} from './client.js'
+} from './client-options.js'
 export { MemoryTokenStore, DEFAULT_MAX_ENTRIES, type TokenStore, type StoredToken } from './cache.js'
 export { TokenResult } from './token-result.js'
 export { DEFAULT_RETRY, type RetryOptions } from './retry.js'

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { MaskinportenClient, type ClientEvent, type MaskinportenClientOptions } from '../src/client.js'
+import { MaskinportenClient } from '../src/client.js'
+import type { ClientEvent, MaskinportenClientOptions } from '../src/client-options.js'
 import { MaskinportenError } from '../src/errors.js'
 import { backoffDelay, isTransient, learnedClockOffset, retryPolicy } from '../src/retry.js'
 import { testConfig } from './support/fixtures.js'
