@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { ClientEndpoint, ClientEvent } from './client-options.js'
-import type { MaskinportenError } from './errors.js'
+import { invalidConfig, type MaskinportenError } from './errors.js'
 
 /**
  * A token as a {@link TokenStore} holds it: plain JSON-safe data, so a shared store can serialise it as is.
@@ -79,7 +79,7 @@ export class MemoryTokenStore implements TokenStore {
   /** @param maxEntries how many tokens to keep (default {@link DEFAULT_MAX_ENTRIES}). */
   constructor(maxEntries: number = DEFAULT_MAX_ENTRIES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new RangeError(`maxEntries must be a positive integer, got ${String(maxEntries)}`)
+      throw invalidConfig('maxEntries', `must be a positive integer, got ${String(maxEntries)}`)
     }
     this.#maxEntries = maxEntries
   }

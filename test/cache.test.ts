@@ -30,8 +30,8 @@ test('MemoryTokenStore is an LRU bounded by maxEntries: a get makes an entry rec
 })
 
 test('MemoryTokenStore refuses a bad capacity and never shows its tokens', () => {
-  assert.throws(() => new MemoryTokenStore(0), RangeError)
-  assert.throws(() => new MemoryTokenStore(1.5), RangeError)
+  assert.throws(() => new MemoryTokenStore(0), { code: 'invalid_config' })
+  assert.throws(() => new MemoryTokenStore(1.5), { code: 'invalid_config' })
   const store = new MemoryTokenStore(10)
   store.set('k', token(1))
   for (const text of [inspect(store, { showHidden: true, depth: 5 }), JSON.stringify(store), String(store)]) {

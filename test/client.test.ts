@@ -286,3 +286,15 @@ test('close(): a waiting caller gets an error, later calls are refused, and the 
   await assert.rejects(client.getToken(), { code: 'invalid_config' })
   client.close() // idempotent
 })
+
+test('invalid requests throw invalid_config every time, before anything is sent; the memo never bypasses a check', async () => {
+  const { client, services } = setup()
+  await client.getToken({ orgNummer: ORG })
+  for (const bad of [{ orgNummer: '123456789' }, { orgNummer: Number(ORG) as unknown as string }, { scope: '' }, { externalRef: 'x' }]) {
+    await assert.rejects(client.getToken(bad), { code: 'invalid_config' })
+    await assert.rejects(client.getToken(bad), { code: 'invalid_config' })
+  }
+  await assert.rejects(client.altinnToken({ orgNummer: '999888777' }), { code: 'invalid_config' })
+  assert.equal(services.grants.length, 1)
+  client.close()
+})
