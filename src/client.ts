@@ -123,7 +123,8 @@ export class MaskinportenClient {
 
   /**
    * An Altinn platform token: a Maskinporten token exchanged at Altinn, cached for the Altinn token's own life
-   * (30 minutes, from its `exp`). The Maskinporten token it came from is cached too, under its own key.
+   * (30 minutes, from its `exp`). The Maskinporten token it came from is cached too, under its own key;
+   * `forceRefresh` makes a new exchange, with that Maskinporten token while it is still good.
    *
    * @example
    * ```ts

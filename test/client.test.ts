@@ -298,3 +298,19 @@ test('invalid requests throw invalid_config every time, before anything is sent;
   assert.equal(services.grants.length, 1)
   client.close()
 })
+
+test('a failing background refresh is reported, never thrown; callers keep the cached token until its margin', async () => {
+  const invalidScope = status(400, { error: 'invalid_scope', error_description: 'scope withdrawn' })
+  const { client, clock, services, events } = setup([])
+  const first = await client.getToken()
+  services.script.push(invalidScope)
+  clock.advance(100_000) // past 75 %, before the margin
+  assert.equal((await client.getToken()).accessToken, first.accessToken)
+  await settle()
+  const failed = events.filter((e) => e.type === 'failed')
+  assert.equal(failed.length, 1)
+  assert.equal(failed[0]!.type === 'failed' && failed[0]!.background, true)
+  assert.equal((await client.getToken()).accessToken, first.accessToken) // and a new refresh starts behind it
+  assert.equal(services.grants.length, 3)
+  client.close()
+})
