@@ -73,7 +73,7 @@ export class FaultQueue {
 export async function serveFault(call: Call, fault: QueuedFault): Promise<boolean> {
   switch (fault.kind) {
     case 'delay':
-      call.req.resume()
+      // The body is left unread: the normal handling after the wait reads it.
       // false when the emulator closed meanwhile: the socket is gone, nothing to answer.
       return call.state.later(fault.delayMs)
     case 'hang':
