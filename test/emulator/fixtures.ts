@@ -111,7 +111,7 @@ export interface TokenAnswer {
 
 /** POSTs a form to the emulator's token endpoint. */
 export async function postToken(
-  emu: Emulator,
+  emu: Pick<Emulator, 'issuer'>,
   form: Record<string, string> | string,
   contentType = 'application/x-www-form-urlencoded',
 ): Promise<TokenAnswer> {
@@ -128,7 +128,7 @@ export async function postToken(
 }
 
 /** Sends a grant as Maskinporten expects it. */
-export function requestToken(emu: Emulator, assertion: string): Promise<TokenAnswer> {
+export function requestToken(emu: Pick<Emulator, 'issuer'>, assertion: string): Promise<TokenAnswer> {
   return postToken(emu, { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion })
 }
 

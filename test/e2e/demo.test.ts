@@ -1,0 +1,25 @@
+/**
+ * `npm run demo` runs to the end offline, shows every flow and one rejection, and never prints a token.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+describe('e2e: the demo', () => {
+  it('runs every flow, shows a rejection, exits 0, prints no token', async () => {
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stdout, stderr })) : resolve({ stdout, stderr }),
+      )
+    })
+    for (const flow of ['getAltinnToken', 'getSystemuserToken', 'getAdminToken', 'getSkdAksjonaerToken', 'getSkdSkattemeldingToken']) {
+      assert.ok(stdout.includes(`${flow}(config`), flow)
+    }
+    assert.match(stdout, /MaskinportenError maskinporten_error: HTTP 400, invalid_grant, MP-120/)
+    assert.match(stdout, /lifetime 1800 s/)
+    assert.doesNotMatch(stdout + stderr, /eyJ[\w-]+\.[\w-]+/)
+  })
+})
