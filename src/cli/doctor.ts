@@ -110,7 +110,7 @@ function checkKey(report: Report, settings: Settings): void {
   // configFromEnv reads the key; only the key's variables, with stand-ins for id and kid, so that the key is judged
   // on its own (the other variables have their own lines).
   const keyVars: Record<string, string> = { MASKINPORTEN_CLIENT_ID: 'doctor', MASKINPORTEN_KID: 'doctor' }
-  for (const name of KEY_VARIABLES) if (vars[name] !== undefined) keyVars[name] = vars[name]
+  for (const name of [...KEY_VARIABLES, 'MASKINPORTEN_PASSPHRASE']) if (vars[name] !== undefined) keyVars[name] = vars[name]
   try {
     const key = loadSigningKey(configFromEnv(keyVars, { cwd: settings.cwd }))
     report.ok('private key', `RSA ${key.asymmetricKeyDetails?.modulusLength ?? 0} bits`)

@@ -168,6 +168,14 @@ test('doctor --offline: a good setup passes; each broken one fails with its fix'
     const publicKey = await doctor({ MASKINPORTEN_PRIVAT_NOKKEL: 'public.pem' })
     assert.match(publicKey.stdout, /✗ private key: .*public key/)
 
+    const encrypted = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'hemmelig' })
+    writeFileSync(join(cwd, 'encrypted.pem'), encrypted, { mode: 0o600 })
+    const locked = { MASKINPORTEN_PRIVAT_NOKKEL: 'encrypted.pem', MASKINPORTEN_PASSPHRASE: 'hemmelig' }
+    assert.match((await doctor(locked)).stdout, /✓ private key: RSA 2048 bits/)
+    const wrong = await doctor({ ...locked, MASKINPORTEN_PASSPHRASE: 'feil' })
+    assert.match(wrong.stdout, /✗ private key: .*passphrase does not open/)
+    assert.ok(!wrong.stdout.includes('feil') && !wrong.stderr.includes('feil'), 'the passphrase is not shown')
+
     const jwk = privateKey.export({ format: 'jwk' })
     const nais = { MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_CLIENT_JWK: JSON.stringify({ ...jwk, kid: 'nais-kid' }) }
     const naisGood = await doctor(nais)
