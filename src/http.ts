@@ -70,7 +70,13 @@ function noAnswer(req: HttpRequest, err: unknown, timedOut: boolean): Maskinport
     return new MaskinportenError(req.failCode, `Request to ${where} was aborted`, { cause: err })
   }
   const code = networkCode(err)
-  const reason = code ? `${NETWORK_REASONS[code] ?? 'network error'} (${code})` : 'network error'
+  // fetch refuses the ports browsers block (1, 9, 25, ...) before connecting, with a cause that has no code.
+  const badPort = err instanceof Error && err.cause instanceof Error && err.cause.message === 'bad port'
+  const reason = code
+    ? `${NETWORK_REASONS[code] ?? 'network error'} (${code})`
+    : badPort
+      ? 'fetch refuses to connect to this port (one of the ports browsers block); use another port'
+      : 'network error'
   return new MaskinportenError(req.failCode, `Could not reach ${where}: ${reason}`, {
     cause: err,
     hint: 'Check the URL, the network and any proxy between here and the service; the request can be retried',

@@ -265,3 +265,9 @@ test('an abort signal from the caller ends the request', async () => {
   assert.equal(err.code, 'maskinporten_request_failed')
   assert.match(err.message, /aborted/)
 })
+
+test('a port that fetch refuses to use is named as such', async () => {
+  const err = await failure(getAdminToken(config({ issuer: 'http://127.0.0.1:9/' })))
+  assert.equal(err.code, 'maskinporten_request_failed')
+  assert.match(err.message, /refuses to connect to this port/)
+})
