@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto'
 import { ORGNR_PREFIX } from '../orgnummer.js'
 import { methodNotAllowed, send, sendJson, type Call, type EmulatorState } from './call.js'
-import { serveFault } from './faults.js'
+import { withFaults } from './faults.js'
 import { decodeJws, verifyJws } from './jwt.js'
 import { altinnClaims, signToken, type SigningKey } from './tokens.js'
-import { ALTINN_SKEW_SECONDS } from './unconfirmed.js'
+import { ALTINN_SKEW_SECONDS, VERIFIABLE_PROVIDERS } from './unconfirmed.js'
 
 /** Path prefix of the exchange endpoint; the provider follows. */
 export const EXCHANGE_PREFIX = '/authentication/api/v1/exchange/'
@@ -79,14 +79,8 @@ function bearerToken(call: Call): string | undefined {
 }
 
 /** `GET /authentication/api/v1/exchange/{provider}`. */
-export async function exchange(call: Call): Promise<void> {
-  const stats = call.state.stats.exchange
-  stats.requests++
-  const fault = call.state.faults.take('exchange')
-  if (fault && !(await serveFault(call, fault))) return
-  const outcome = await answerExchange(call)
-  // A faulted request, a delayed one too, counts in `requests` only (DESIGN.md).
-  if (!fault) stats[outcome]++
+export function exchange(call: Call): Promise<void> {
+  return withFaults(call, 'exchange', answerExchange)
 }
 
 async function answerExchange(call: Call): Promise<'issued' | 'rejected'> {
@@ -111,7 +105,7 @@ async function answerExchange(call: Call): Promise<'issued' | 'rejected'> {
   const bearer = bearerToken(call)
   // Only Maskinporten tokens can be verified here; id-porten and altinnstudio tokens never do (see unconfirmed.ts).
   const mp =
-    provider === 'maskinporten' && bearer !== undefined
+    VERIFIABLE_PROVIDERS.has(provider) && bearer !== undefined
       ? checkMaskinportenToken(bearer, { key: state.maskinportenKey, issuer: state.issuer, now: state.now() / 1000 })
       : undefined
   if (!mp) {

@@ -6,6 +6,7 @@ import { invalidConfig } from '../errors.js'
 import { sendJson, send, type Call } from './call.js'
 import { traceId } from './rejections.js'
 import type { EmulatorFault, FaultEndpoint } from './types.js'
+import { DELAY_COUNTS_AS_FAULTED, GARBAGE_BODY } from './unconfirmed.js'
 
 /** A fault with its defaults filled in. */
 export type QueuedFault = Required<Omit<EmulatorFault, 'retryAfterSeconds'>> & { retryAfterSeconds?: number }
@@ -84,7 +85,7 @@ export async function serveFault(call: Call, fault: QueuedFault): Promise<boolea
       return false
     case 'garbage':
       call.req.resume()
-      send(call, 200, '<html><body><h1>502 Bad Gateway</h1></body></html>', { 'Content-Type': 'text/html' })
+      send(call, 200, GARBAGE_BODY, { 'Content-Type': 'text/html' })
       return false
     case 'status': {
       call.req.resume()
@@ -96,4 +97,21 @@ export async function serveFault(call: Call, fault: QueuedFault): Promise<boolea
       return false
     }
   }
+}
+
+/**
+ * Serves one request to an endpoint that faults can hit: counts it, serves a queued fault, then `answer` unless the
+ * fault was the whole answer. A faulted request counts in `requests` only (DESIGN.md).
+ */
+export async function withFaults(
+  call: Call,
+  endpoint: FaultEndpoint,
+  answer: (call: Call) => Promise<'issued' | 'rejected'>,
+): Promise<void> {
+  const stats = call.state.stats[endpoint]
+  stats.requests++
+  const fault = call.state.faults.take(endpoint)
+  if (fault && !(await serveFault(call, fault))) return
+  const outcome = await answer(call)
+  if (!fault || (fault.kind === 'delay' && !DELAY_COUNTS_AS_FAULTED)) stats[outcome]++
 }

@@ -4,7 +4,7 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 import { mediaType, methodNotAllowed, readBody, sendJson, type Call } from './call.js'
-import { serveFault } from './faults.js'
+import { withFaults } from './faults.js'
 import { REJECT, rejectionBody, type Rejection } from './rejections.js'
 import { validateGrant } from './rules.js'
 import { maskinportenClaims, signToken } from './tokens.js'
@@ -45,14 +45,8 @@ function assertionOf(call: Call, body: Buffer): string | Rejection {
 }
 
 /** `POST /token`: a JWT grant in, an access token or Maskinporten's error out. */
-export async function token(call: Call): Promise<void> {
-  const stats = call.state.stats.token
-  stats.requests++
-  const fault = call.state.faults.take('token')
-  if (fault && !(await serveFault(call, fault))) return
-  const outcome = await answerToken(call)
-  // A faulted request, a delayed one too, counts in `requests` only (DESIGN.md).
-  if (!fault) stats[outcome]++
+export function token(call: Call): Promise<void> {
+  return withFaults(call, 'token', answerToken)
 }
 
 async function answerToken(call: Call): Promise<'issued' | 'rejected'> {

@@ -2,12 +2,13 @@
  * The tokens the emulator issues: Maskinporten access tokens (PROTOCOL.md §3–§4) and Altinn tokens (§5), each
  * signed with its own RSA 2048 key made at start, published as a JWKS.
  */
-import { createHash, createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
+import { createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
 import { publicJwk, type PublicJwk } from '../keys.js'
 import { toIso6523 } from '../orgnummer.js'
 import { signJwt } from './jwt.js'
 import type { ValidGrant } from './rules.js'
+import { delegationSource, x5tOf } from './unconfirmed.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
@@ -20,7 +21,7 @@ export interface SigningKey {
   publicKey: KeyObject
   kid: string
   jwk: PublicJwk
-  /** base64url SHA-1 of the public key's DER (stands in for a certificate thumbprint, which the emulator lacks). */
+  /** Stands in for a certificate thumbprint, which the emulator lacks (unconfirmed.ts, item 16). */
   x5t: string
 }
 
@@ -29,8 +30,7 @@ export async function makeSigningKey(): Promise<SigningKey> {
   const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 })
   const publicKey = createPublicKey(privateKey)
   const jwk = publicJwk(publicKey)
-  const x5t = createHash('sha1').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url')
-  return { privateKey, publicKey, kid: jwk.kid, jwk, x5t }
+  return { privateKey, publicKey, kid: jwk.kid, jwk, x5t: x5tOf(publicKey) }
 }
 
 const iso = (orgNummer: string) => ({ authority: 'iso6523-actorid-upis', ID: toIso6523(orgNummer) })
@@ -59,7 +59,7 @@ export function maskinportenClaims(
   if (grant.systemUser) claims.authorization_details = [grant.systemUser.tokenDetail]
   if (grant.consumerOrg !== undefined) {
     claims.supplier = iso(client.orgNummer)
-    claims.delegation_source = opts.altinnUrl
+    claims.delegation_source = delegationSource(opts.altinnUrl)
   }
   if (grant.pid !== undefined) claims.pid = grant.pid
   return claims

@@ -1,14 +1,49 @@
 /**
- * Every behaviour of the emulator that PROTOCOL.md marks unconfirmed or leaves open, with the choice made. This is
- * the one place to change when Digdir or Altinn are seen doing otherwise. The rule when no source shows the answer:
- * stricter rather than looser, so that what passes here passes there.
+ * Every behaviour of the emulator that PROTOCOL.md marks unconfirmed or leaves open, with the choice made: the one
+ * place to look, and to change, when Digdir or Altinn are seen doing otherwise. When no source shows the answer the
+ * choice is the stricter one, so that what passes here passes there.
+ *
+ * Maskinporten, token endpoint
+ * 1. MP codes where §3 has none ("—") or no source shows one: the code of the nearest documented cause, never a new
+ *    number ({@link OPEN_MP_CODES}). Every 400 carries an `error_uri`.
+ * 2. Texts no source shows: {@link OPEN_TEXTS}.
+ * 3. `iat` skew: accepted up to and including {@link IAT_SKEW_SECONDS} either way (Digdir: "less than 10 seconds").
+ *    `nbf`, when sent, may be at most that far ahead (else MP-130, "not yet valid"); a non-numeric `nbf` is MP-011.
+ *    A missing or non-numeric `exp`/`iat` is MP-130 "JWT is expired".
+ * 4. `sub` and `nbf` accepted (sent by Altinn's and Wenche's clients; unconfirmed under the 2025 claim rule); `sub`
+ *    must equal `iss` ({@link SUB_MUST_EQUAL_ISS}). `iss_onbehalfof` is not in Digdir's table: MP-011.
+ * 5. Replay: a grant without `jti` is remembered by its signature. A `jti` is consumed once the grant passes the
+ *    signature and time checks, even when a later rule (scope, system user) rejects it. Per client. Bounded by
+ *    {@link MAX_REMEMBERED_JTIS}.
+ * 6. Header: `typ` tolerated only as `JWT` (any case); `crit` is "Invalid JWT" (RFC 7515: an extension not
+ *    understood); other members ignored. With both `kid` and `x5c`, a malformed `x5c` is MP-123, otherwise the kid
+ *    decides. An empty `x5c` array is malformed.
+ * 7. Scopes only for ID-porten user logins (MP-201): {@link USER_LOGIN_ONLY_SCOPES}, checked before registration.
+ * 8. `resource`: an array, or a string ({@link RESOURCE_STRING_ACCEPTED}); each an absolute URI; an empty array is
+ *    MP-011. The token's `aud` is the one resource as a string, or the array when several.
+ * 9. `pid`: eleven digits ({@link PID_PATTERN}), echoed in the token as `pid`.
+ * 10. `consumer_org` with `authorization_details`, or equal to the client's own org: MP-011
+ *     ({@link CONSUMER_ORG_WITH_SYSTEMUSER_REJECTED}; Digdir's troubleshooting page shows the second).
+ * 11. `delegation_source` on delegated tokens: this emulator's Altinn URL ({@link delegationSource}).
+ * 12. `authorization_details`: only `urn:altinn:systemuser` is emulated ({@link EMULATED_AUTHORIZATION_DETAILS_TYPES});
+ *     `urn:altinn:consent`, though in the metadata, answers MP-301. A repeated or unknown field in `systemuser_org`
+ *     (lower-case `id`) is MP-302.
+ * 13. A repeated `grant_type` or `assertion` form parameter: `invalid_request` (RFC 6749 §3.2).
+ *
+ * Altinn
+ * 14. Providers `id-porten` and `altinnstudio` are accepted as names, but only Maskinporten tokens of this emulator
+ *     verify, so their tokens get 401 ({@link VERIFIABLE_PROVIDERS}).
+ * 15. Lifetime skew on the Maskinporten token: {@link ALTINN_SKEW_SECONDS}.
+ * 16. Header `x5t`: Altinn's key has a certificate, the emulator's none; `x5t` is the SHA-1 of the public key's DER
+ *     ({@link x5tOf}). 401/410 bodies are ASP.NET problem details with a W3C `traceId` (`00-<32 hex>-<16 hex>-00`).
+ *
+ * Faults and stats
+ * 17. A `delay` fault counts as faulted: in `requests` only, though answered normally
+ *     ({@link DELAY_COUNTS_AS_FAULTED}). `garbage` answers `text/html` ({@link GARBAGE_BODY}).
  */
+import { createHash, type KeyObject } from 'node:crypto'
 
-/**
- * MP codes for rejections whose row in PROTOCOL.md §3 has no code ("—") or that no source shows. Every rejection
- * carries an `error_uri`; where there is no known code, the code of the nearest documented cause is used (no new
- * numbers are invented, so a user never matches on a code Maskinporten does not have).
- */
+/** Item 1: MP codes for rejections no source gives one for. */
 export const OPEN_MP_CODES = {
   /** `kid` not registered on the client ("—" in §3): the nearest documented cause is "key not accepted". */
   unknownKid: '120',
@@ -24,87 +59,68 @@ export const OPEN_MP_CODES = {
   invalidAuthorizationDetails: '302',
 } as const
 
-/** Texts of rejections that no source shows (the `error_description`, before ` (trace_id: …)`). */
+/** Item 2: texts of rejections no source shows (the `error_description` before ` (trace_id: …)`). */
 export const OPEN_TEXTS = {
   notForm: 'Invalid request. Content-Type must be application/x-www-form-urlencoded',
   grantType: 'Invalid request. Unsupported grant_type',
   noAssertion: 'Invalid request. Missing assertion',
   repeated: 'Invalid request. Repeated parameter',
-  /** `nbf` more than the allowed skew ahead: the `iat` family's wording. */
   notYetValid: 'Invalid assertion. Client authentication failed. JWT is not yet valid',
 } as const
 
-/** Allowed skew, in seconds, between a grant's `iat` (and `nbf`) and the emulator's clock. Digdir: "less than 10
- * seconds ahead/after our clock"; the emulator accepts a difference of up to and including 10 s. */
+/** Item 3: allowed difference between a grant's `iat` (and `nbf`) and the emulator's clock, seconds. */
 export const IAT_SKEW_SECONDS = 10
 
-/** Longest grant: `exp - iat <= 120` (Digdir). */
+/** Longest grant, seconds: `exp - iat <= 120` (Digdir, confirmed). */
 export const MAX_GRANT_LIFETIME_SECONDS = 120
 
-/**
- * Claims the grant may carry. `sub` and `nbf` are not in Digdir's table but are sent by Altinn's own clients and by
- * Wenche, and accepted in practice (unconfirmed under the 2025 "no undocumented claims" rule): accepted here.
- * `iss_onbehalfof` (the retired on-behalf-of feature) is not in the table: rejected as unknown (MP-011).
- */
+/** Item 4: the claims a grant may carry (Digdir's table, plus `sub` and `nbf`). */
 export const ALLOWED_CLAIMS: ReadonlySet<string> = new Set([
   'aud', 'iss', 'iat', 'exp', 'jti', 'scope', 'resource', 'pid', 'consumer_org', 'authorization_details', 'sub', 'nbf',
 ])
 
-/** `sub`, when sent, must equal `iss` (the client id), as Altinn's and Wenche's clients send it; otherwise MP-011. */
+/** Item 4: `sub`, when sent, must equal `iss`. */
 export const SUB_MUST_EQUAL_ISS = true
 
-/**
- * A grant without `jti` still can't be used twice: its signature stands in for the jti in the replay memory.
- * A `jti` is consumed as soon as the grant passes the signature and time checks, even if a later rule (scope,
- * system user) rejects it: a rejected grant is not retried as-is.
- */
-export const REPLAY_KEY_WITHOUT_JTI = 'signature'
-
-/** Most grants remembered for replay detection (each is forgotten at its `exp`; past this, the oldest goes first). */
+/** Item 5: most grants remembered for replay detection. */
 export const MAX_REMEMBERED_JTIS = 100_000
 
-/** Header members besides `alg`, `kid`, `x5c`: `typ` is tolerated when it is `JWT`; `crit` makes the JWT invalid
- * (RFC 7515: an extension the server does not understand); anything else is ignored. */
+/** Item 6: the only `typ` tolerated (compared case-insensitively). */
 export const TOLERATED_TYP = 'JWT'
 
-/** A grant with both `kid` and `x5c`: a malformed `x5c` is still MP-123; otherwise the `kid` decides. */
-export const KID_WINS_OVER_X5C = true
-
-/** Scopes that only ID-porten user logins may ask for (MP-201). Checked before registration (MP-200). */
+/** Item 7: scopes that only ID-porten user logins may ask for. */
 export const USER_LOGIN_ONLY_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile'])
 
-/**
- * `resource`: Digdir supports only an array; a string has been seen from real clients, so both are accepted. Each
- * must be an absolute URI; an empty array or a non-URI is MP-011. The token's `aud` is the one resource, or the
- * array when several are asked for.
- */
+/** Item 8: `resource` as a bare string is accepted. */
 export const RESOURCE_STRING_ACCEPTED = true
 
-/** `pid`: eleven digits, echoed in the token as `pid`. Anything else is MP-011. */
+/** Item 9: the form of `pid`. */
 export const PID_PATTERN = /^\d{11}$/
 
-/** `consumer_org` together with `authorization_details`: no source shows it; rejected as MP-011. `consumer_org`
- * equal to the client's own org is MP-011 too (Digdir's troubleshooting page: "the combination … is invalid"). */
+/** Item 10: `consumer_org` with `authorization_details` is refused. */
 export const CONSUMER_ORG_WITH_SYSTEMUSER_REJECTED = true
 
-/** `delegation_source` in delegated tokens: the emulator's own Altinn URL (real tokens name Altinn's). */
-export const DELEGATION_SOURCE_IS_ALTINN_URL = true
+/** Item 11: `delegation_source` of a delegated token. */
+export function delegationSource(altinnUrl: string): string {
+  return altinnUrl
+}
 
-/** `authorization_details` types: only `urn:altinn:systemuser` is emulated; `urn:altinn:consent` (in the metadata)
- * answers MP-301 like an unknown type. */
+/** Item 12: the `authorization_details` types emulated. */
 export const EMULATED_AUTHORIZATION_DETAILS_TYPES: ReadonlySet<string> = new Set(['urn:altinn:systemuser'])
 
-/** Altinn exchange: only Maskinporten tokens (of this emulator) can be verified, so `id-porten` and `altinnstudio`
- * are accepted as provider names but every token then fails with 401. */
-export const ONLY_MASKINPORTEN_PROVIDER_VERIFIES = true
+/** Item 14: providers whose tokens the exchange can verify. */
+export const VERIFIABLE_PROVIDERS: ReadonlySet<string> = new Set(['maskinporten'])
 
-/** Altinn exchange: lifetime skew when checking the Maskinporten token, seconds (Altinn's source). */
+/** Item 15: Altinn's lifetime skew when checking a Maskinporten token, seconds (Altinn's source). */
 export const ALTINN_SKEW_SECONDS = 10
 
-/** Altinn token header `x5t`: Altinn's key has a certificate; the emulator's has none, so `x5t` is the SHA-1 of the
- * public key's DER (SPKI), base64url. */
-export const X5T_OF_SPKI = true
+/** Item 16: the `x5t` of an Altinn token header, base64url. */
+export function x5tOf(publicKey: KeyObject): string {
+  return createHash('sha1').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url')
+}
 
-/** Fault `delay` counts as a faulted request (in `requests` only, as the contract says of faulted requests), even
- * though it is then answered normally. `garbage` answers `text/html`. */
+/** Item 17: a delayed request counts in `requests` only. */
 export const DELAY_COUNTS_AS_FAULTED = true
+
+/** Item 17: the body of a `garbage` fault: a proxy's error page, with status 200. */
+export const GARBAGE_BODY = '<html><body><h1>502 Bad Gateway</h1></body></html>'
