@@ -101,6 +101,7 @@ export function readBody(call: Call): Promise<Buffer | undefined> {
     // The client went away mid-body: nobody to answer.
     req.on('error', () => resolve(undefined))
     req.on('aborted', () => resolve(undefined))
+    req.on('close', () => resolve(undefined)) // after 'end' this is a no-op: a promise resolves once
   })
 }
 

@@ -43,6 +43,16 @@ function stringList(value: unknown, field: string): string[] {
   return splitScopes(value as string[])
 }
 
+/** The entries of an optional list of objects (`systemUsers`, `delegations`), checked to be objects. */
+function objects<T>(value: T[] | undefined, field: string): T[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) throw invalidConfig(field, 'must be an array')
+  value.forEach((item, i) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw invalidConfig(`${field}[${i}]`, 'must be an object')
+  })
+  return value
+}
+
 function optionalString(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || value === '') throw invalidConfig(field, 'must be a non-empty string')
@@ -72,7 +82,7 @@ function parseKey(jwk: unknown, field: string): ClientKey {
 
 /** Checks a client and fills in its defaults. Throws `invalid_config` naming the field. */
 export function normalizeClient(input: EmulatorClient): RegisteredClient {
-  if (input === null || typeof input !== 'object') throw invalidConfig('client', 'must be an object')
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw invalidConfig('client', 'must be an object')
   const clientId = optionalString(input.clientId, 'clientId')
   if (clientId === undefined) throw invalidConfig('clientId', 'is required')
   const orgNummer = orgOf(input.orgNummer, 'orgNummer')
@@ -88,7 +98,7 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
   if (!Number.isInteger(lifetime) || lifetime < 2 || lifetime > 86_400) {
     throw invalidConfig('tokenLifetimeSeconds', 'must be a whole number of seconds from 2 to 86400')
   }
-  const systemUsers = (input.systemUsers ?? []).map((su, i) => {
+  const systemUsers = objects(input.systemUsers, 'systemUsers').map((su, i) => {
     const field = `systemUsers[${i}]`
     const externalRef = optionalString(su.externalRef, `${field}.externalRef`)
     return {
@@ -98,7 +108,7 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
       ...(externalRef === undefined ? {} : { externalRef }),
     }
   })
-  const delegations = (input.delegations ?? []).map((d, i) => ({
+  const delegations = objects(input.delegations, 'delegations').map((d, i) => ({
     consumerOrg: orgOf(d.consumerOrg, `delegations[${i}].consumerOrg`),
     scopes: new Set(stringList(d.scopes, `delegations[${i}].scopes`)),
   }))

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { invalidConfig } from '../errors.js'
+import { invalidConfig, maskTokens } from '../errors.js'
 import { ALTINN_JWKS, EXCHANGE_PREFIX, OPENID_CONFIGURATION, altinnJwks, exchange, openidConfiguration } from './altinn.js'
 import { MAX_BODY_BYTES, sendJson, methodNotAllowed, type Call, type EmulatorState } from './call.js'
 import { CONTROL_PREFIX, control } from './control.js'
@@ -52,7 +52,7 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
   if (path.startsWith(CONTROL_PREFIX) && (await control(call, hooks))) return
   req.resume()
   const get = GET_ROUTES[path]
-  if (!get) return sendJson(call, 404, { error: 'not_found', error_description: `No such endpoint: ${path.slice(0, 200)}` })
+  if (!get) return sendJson(call, 404, { error: 'not_found', error_description: `No such endpoint: ${maskTokens(path.slice(0, 200))}` })
   if (req.method !== 'GET') return methodNotAllowed(call, ['GET'])
   get(call)
 }

@@ -143,7 +143,11 @@ describe('emulator: /__emulator/* over HTTP', () => {
     const badClient = await post(`${f.emu.url}/__emulator/clients`, { clientId: 'x', orgNummer: '123456789', jwks: { keys: [] }, scopes: [] })
     assert.equal(badClient.status, 400)
     assert.match(String(((await badClient.json()) as Record<string, unknown>).error_description), /orgNummer/)
+    for (const client of [[], { clientId: 'x', orgNummer: '991825827', jwks: { keys: [] }, scopes: [], systemUsers: 'no' }, { clientId: 'x', orgNummer: '991825827', jwks: { keys: [] }, scopes: [], delegations: [null] }, { clientId: 'x', orgNummer: '991825827', jwks: { keys: [7] }, scopes: [] }]) {
+      assert.equal((await post(`${f.emu.url}/__emulator/clients`, client)).status, 400, JSON.stringify(client))
+    }
     assert.equal((await post(`${f.emu.url}/__emulator/faults`, { endpoint: 'nope', kind: 'hang' })).status, 400)
+    assert.equal((await post(`${f.emu.url}/__emulator/faults`, null)).status, 400)
     assert.equal((await post(`${f.emu.url}/__emulator/faults`, '{not json')).status, 400)
     assert.equal((await post(`${f.emu.url}/__emulator/faults`, 'endpoint=token', 'application/x-www-form-urlencoded')).status, 415)
     assert.equal((await fetch(`${f.emu.url}/__emulator/stats`, { method: 'POST' })).status, 405)
