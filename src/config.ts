@@ -29,6 +29,9 @@ export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment
 /** Default for {@link MaskinportenConfig.timeoutMs}. */
 export const DEFAULT_TIMEOUT_MS = 15_000
 
+/** The longest timer Node can set. */
+const MAX_TIMEOUT_MS = 2_147_483_647
+
 /**
  * How to reach Maskinporten and sign grants.
  *
@@ -128,8 +131,9 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   const altinnUrl =
     config.altinnUrl === undefined ? ENVIRONMENTS[env].altinnUrl : checkUrl(config.altinnUrl, 'altinnUrl')
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds, got ${String(timeoutMs)}`)
+  // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); beyond that Node fires at once.
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
   }
   const fetchFn = config.fetch ?? globalThis.fetch
   if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')

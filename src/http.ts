@@ -88,13 +88,23 @@ function noAnswer(req: HttpRequest, err: unknown, timedOut: boolean): Maskinport
  * complete answer came (refused, reset, DNS, timeout, abort).
  */
 export async function send(req: HttpRequest): Promise<HttpResponse> {
-  const timeout = AbortSignal.timeout(req.timeoutMs)
-  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout
+  // An own controller and timer rather than AbortSignal.timeout/any: the timer is cleared as soon as the answer is
+  // read (AbortSignal.timeout lives on for the full timeout), and nothing is left attached to a long-lived caller
+  // signal after the request (AbortSignal.any leaks a little per request on Node 20).
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort(new DOMException(`timed out after ${req.timeoutMs} ms`, 'TimeoutError'))
+  }, Math.ceil(req.timeoutMs))
+  const onAbort = (): void => controller.abort(req.signal?.reason)
+  if (req.signal?.aborted) onAbort()
+  else req.signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const init: RequestInit = {
       method: req.method,
       headers: { 'user-agent': USER_AGENT, ...req.headers },
-      signal,
+      signal: controller.signal,
       redirect: 'manual',
     }
     if (req.body !== undefined) init.body = req.body
@@ -103,7 +113,10 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     return { status: res.status, headers: res.headers, body }
   } catch (err) {
     if (err instanceof MaskinportenError) throw err
-    throw noAnswer(req, err, timeout.aborted)
+    throw noAnswer(req, err, timedOut)
+  } finally {
+    clearTimeout(timer)
+    req.signal?.removeEventListener('abort', onAbort)
   }
 }
 

@@ -38,6 +38,7 @@ const cases: Array<[string, MaskinportenConfig | Record<string, unknown>, string
   ['timeoutMs zero', testConfig({ timeoutMs: 0 }), 'invalid_config', /timeoutMs/],
   ['timeoutMs negative', testConfig({ timeoutMs: -5 }), 'invalid_config', /timeoutMs/],
   ['timeoutMs NaN', testConfig({ timeoutMs: Number.NaN }), 'invalid_config', /timeoutMs/],
+  ['timeoutMs past what a timer can hold', testConfig({ timeoutMs: 2 ** 31 }), 'invalid_config', /timeoutMs/],
   ['fetch not a function', { ...testConfig(), fetch: 'curl' }, 'invalid_config', /fetch/],
   ['passphrase not a string', { ...testConfig(), passphrase: 1234 }, 'invalid_config', /passphrase/],
   ['config not an object', null as unknown as MaskinportenConfig, 'invalid_config', /config/],

@@ -186,6 +186,21 @@ test('a body that stops half-way is bounded by the timeout too', async () => {
   assert.equal(err.code, 'maskinporten_request_failed')
 })
 
+test('a fractional timeoutMs works like the next whole millisecond', async () => {
+  server.handle('/token', () => {})
+  const err = await failure(getAdminToken(config({ timeoutMs: 100.5 })))
+  assert.equal(err.code, 'maskinporten_request_failed')
+  assert.match(err.message, /within 100.5 ms/)
+})
+
+test('a caller signal already aborted: no request, maskinporten_request_failed', async () => {
+  tokenOk()
+  const before = server.seen.length
+  const err = await failure(getMaskinportenToken(config(), 'a', { signal: AbortSignal.abort() }))
+  assert.match(err.message, /aborted/)
+  assert.equal(server.seen.length, before)
+})
+
 test('a reset connection: maskinporten_request_failed naming the reason', async () => {
   server.handle('/token', (_req, res) => res.socket?.destroy())
   const err = await failure(getAdminToken(config()))
