@@ -8,13 +8,16 @@ import { invalidConfig } from '../errors.js'
 import { startEmulator, type EmulatorClient } from '../emulator/index.js'
 import { parseFlags, UsageError } from './usage.js'
 
-const HELP = `Usage: maskinporten emulator [--port N] [--host H] [--config FILE]
+const HELP = `Usage: maskinporten emulator [--port N] [--host H] [--config FILE] [--issuer URL] [--altinn-url URL]
 
 Runs a strict local Maskinporten + Altinn (a test server: never give it production keys).
   --port N         TCP port (default 0: a free one, printed)
   --host H         interface to bind (default 127.0.0.1; anything else prints a warning)
   --config FILE    JSON { "clients": [ { clientId, orgNummer, jwks: { keys: [...] }, scopes, systemUsers?,
                    delegations?, tokenLifetimeSeconds? } ] }
+  --issuer URL     the issuer (grant aud), exactly as given, when clients reach this server under another name
+                   (default http://HOST:PORT/)
+  --altinn-url URL the Altinn platform URL in Altinn tokens (default http://HOST:PORT)
 
 First stdout line: Maskinporten emulator listening on http://HOST:PORT
 Endpoints: {url}/.well-known/oauth-authorization-server, {url}/jwk, POST {url}/token,
@@ -70,6 +73,8 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     config: { type: 'string' },
+    issuer: { type: 'string' },
+    'altinn-url': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -78,7 +83,13 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   }
   const port = portOf(values.port)
   const clients = values.config === undefined ? [] : await readClients(values.config)
-  const emu = await startEmulator({ port, host: values.host ?? '127.0.0.1', clients })
+  const emu = await startEmulator({
+    port,
+    host: values.host ?? '127.0.0.1',
+    clients,
+    ...(values.issuer === undefined ? {} : { issuer: values.issuer }),
+    ...(values['altinn-url'] === undefined ? {} : { altinnUrl: values['altinn-url'] }),
+  })
   // Listening for signals before the first line is printed: a script may send one as soon as it reads it.
   const stopped = untilSignal()
   process.stdout.write(`Maskinporten emulator listening on ${emu.url}\n`)

@@ -30,14 +30,23 @@ function zeroStats(): EmulatorStats {
   return { token: { requests: 0, issued: 0, rejected: 0 }, exchange: { requests: 0, issued: 0, rejected: 0 } }
 }
 
-function checkOptions(options: EmulatorOptions): { port: number; host: string; offsetMs: number } {
+function optionalUrl(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !URL.canParse(value)) throw invalidConfig(field, 'must be an absolute URL')
+  return value
+}
+
+function checkOptions(options: EmulatorOptions) {
   const port = options.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidConfig('port', 'must be 0 to 65535')
   const host = options.host ?? '127.0.0.1'
   if (typeof host !== 'string' || host === '') throw invalidConfig('host', 'must be a host name or address')
   const offset = options.clockOffsetSeconds ?? 0
   if (typeof offset !== 'number' || !Number.isFinite(offset)) throw invalidConfig('clockOffsetSeconds', 'must be a number')
-  return { port, host, offsetMs: offset * 1000 }
+  // The issuer is taken exactly as given (Skyporten's have no trailing slash); the Altinn URL loses one.
+  const issuer = optionalUrl(options.issuer, 'issuer')
+  const altinnUrl = optionalUrl(options.altinnUrl, 'altinnUrl')?.replace(/\/$/, '')
+  return { port, host, offsetMs: offset * 1000, issuer, altinnUrl }
 }
 
 async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<void> {
@@ -71,7 +80,7 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { port, host, offsetMs } = checkOptions(options)
+  const { port, host, offsetMs, issuer, altinnUrl } = checkOptions(options)
   const clients = new ClientRegistry()
   for (const client of options.clients ?? []) clients.register(client)
   const [maskinportenKey, altinnKey] = await Promise.all([makeSigningKey(), makeSigningKey()])
@@ -92,8 +101,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`
   const state: EmulatorState = {
     url,
-    issuer: `${url}/`,
-    altinnUrl: url,
+    issuer: issuer ?? `${url}/`,
+    altinnUrl: altinnUrl ?? url,
     now: () => Date.now() + offsetMs,
     clients,
     replay: new ReplayMemory(),

@@ -109,15 +109,22 @@ export interface EmulatorOptions {
    * checks, its tokens' `iat`/`exp` and its `Date` header follow it. Default 0.
    */
   clockOffsetSeconds?: number
+  /**
+   * The issuer (the grants' `aud`, the tokens' `iss`), taken exactly as given. Default `url + '/'`. Set it when
+   * clients reach the emulator under another name: a Docker service name, a proxy.
+   */
+  issuer?: string
+  /** The Altinn platform URL in Altinn tokens and Altinn's OpenID configuration. Default: `url`. */
+  altinnUrl?: string
 }
 
 /** A running emulator. */
 export interface Emulator {
   /** Base URL, `http://HOST:PORT`, no trailing slash. */
   url: string
-  /** Maskinporten issuer: `url + '/'`. The grant's `aud`; the token endpoint is `issuer + 'token'`. */
+  /** Maskinporten issuer: `url + '/'` unless set. The grant's `aud`; the token endpoint is `issuer + 'token'`. */
   issuer: string
-  /** Altinn platform base URL: the same server. */
+  /** Altinn platform base URL: the same server unless set. */
   altinnUrl: string
   /** Adds a client, or replaces the one with the same `clientId`. Throws `invalid_config` on a malformed client. */
   registerClient(client: EmulatorClient): void

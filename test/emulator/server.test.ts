@@ -143,6 +143,22 @@ describe('emulator: start and close', () => {
     }
   })
 
+  it('takes an issuer and an Altinn URL for clients that reach it under another name', async () => {
+    const emu = await startEmulator({ issuer: 'http://emulator.test:8099/', altinnUrl: 'http://altinn.test/' })
+    try {
+      assert.equal(emu.issuer, 'http://emulator.test:8099/')
+      assert.equal(emu.altinnUrl, 'http://altinn.test')
+      const meta = (await (await fetch(`${emu.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, string>
+      assert.equal(meta.issuer, 'http://emulator.test:8099/')
+      assert.equal(meta.token_endpoint, 'http://emulator.test:8099/token')
+      const config = (await (await fetch(`${emu.url}/authentication/api/v1/openid/.well-known/openid-configuration`)).json()) as Record<string, string>
+      assert.equal(config.issuer, 'http://altinn.test/authentication/api/v1/openid/')
+    } finally {
+      await emu.close()
+    }
+    await assert.rejects(startEmulator({ issuer: 'not a url' }), { code: 'invalid_config' })
+  })
+
   it('refuses bad options and bad clients at start', async () => {
     await assert.rejects(startEmulator({ port: -1 }), { code: 'invalid_config' })
     await assert.rejects(startEmulator({ clockOffsetSeconds: Number.NaN }), { code: 'invalid_config' })
