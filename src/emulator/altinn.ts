@@ -14,8 +14,9 @@ import { ALTINN_SKEW_SECONDS, VERIFIABLE_PROVIDERS } from './unconfirmed.js'
 
 /** Path prefix of the exchange endpoint; the provider follows. */
 export const EXCHANGE_PREFIX = '/authentication/api/v1/exchange/'
-/** Altinn's OpenID configuration and, below it, its JWKS. */
+/** Path of Altinn's OpenID configuration. */
 export const OPENID_CONFIGURATION = '/authentication/api/v1/openid/.well-known/openid-configuration'
+/** Path of Altinn's JWKS (its `jwks_uri`), below the configuration as on platform.altinn.no. */
 export const ALTINN_JWKS = `${OPENID_CONFIGURATION}/jwks`
 
 // Provider names are matched case-insensitively (Altinn's source lower-cases them).

@@ -49,10 +49,12 @@ export function normalizeFault(input: unknown): QueuedFault {
 export class FaultQueue {
   #faults: QueuedFault[] = []
 
+  /** Queues a fault after checking it; throws `invalid_config`. */
   add(fault: EmulatorFault): void {
     this.#faults.push(normalizeFault(fault))
   }
 
+  /** Drops every queued fault. */
   clear(): void {
     this.#faults = []
   }

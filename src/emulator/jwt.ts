@@ -8,6 +8,7 @@ import { sign as signCb, verify, type KeyObject } from 'node:crypto'
 
 /** The algorithms Maskinporten accepts on a grant (its metadata's `token_endpoint_auth_signing_alg_values_supported`). */
 export const GRANT_ALGS = ['RS256', 'RS384', 'RS512'] as const
+/** One of {@link GRANT_ALGS}. */
 export type GrantAlg = (typeof GRANT_ALGS)[number]
 
 const HASH: Record<GrantAlg, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512' }

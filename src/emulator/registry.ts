@@ -140,6 +140,7 @@ export class ClientRegistry {
     return client
   }
 
+  /** The client with this id (a grant's `iss`), if registered. */
   get(clientId: string): RegisteredClient | undefined {
     return this.#clients.get(clientId)
   }

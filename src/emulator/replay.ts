@@ -4,6 +4,7 @@
  */
 import { MAX_REMEMBERED_JTIS } from './unconfirmed.js'
 
+/** The grants seen, each until its `exp`; at most `max` of them (default {@link MAX_REMEMBERED_JTIS}). */
 export class ReplayMemory {
   /** key → the grant's exp (epoch seconds). Map keeps insertion order, so the oldest entries come first. */
   readonly #seen = new Map<string, number>()

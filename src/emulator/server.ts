@@ -15,12 +15,12 @@ import { ReplayMemory } from './replay.js'
 import { makeSigningKey } from './tokens.js'
 import type { Emulator, EmulatorOptions, EmulatorStats } from './types.js'
 
-const GET_ROUTES: Record<string, (call: Call) => void> = {
-  '/.well-known/oauth-authorization-server': metadata,
-  '/jwk': jwk,
-  [OPENID_CONFIGURATION]: openidConfiguration,
-  [ALTINN_JWKS]: altinnJwks,
-}
+const GET_ROUTES = new Map<string, (call: Call) => void>([
+  ['/.well-known/oauth-authorization-server', metadata],
+  ['/jwk', jwk],
+  [OPENID_CONFIGURATION, openidConfiguration],
+  [ALTINN_JWKS, altinnJwks],
+])
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1'
@@ -60,7 +60,7 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
   if (provider !== undefined && provider !== '' && !provider.includes('/')) return exchange(call)
   if (path.startsWith(CONTROL_PREFIX) && (await control(call, hooks))) return
   req.resume()
-  const get = GET_ROUTES[path]
+  const get = GET_ROUTES.get(path)
   if (!get) return sendJson(call, 404, { error: 'not_found', error_description: `No such endpoint: ${maskTokens(path.slice(0, 200))}` })
   if (req.method !== 'GET') return methodNotAllowed(call, ['GET'])
   get(call)
