@@ -1,4 +1,4 @@
-// The README's examples, type-checked by `npm run typecheck` so they keep compiling.
+// The README's examples (which import 'wenche-maskinporten'), type-checked by `npm run typecheck` so they keep compiling.
 import { readFileSync } from 'node:fs'
 import {
   configFromEnv,
@@ -7,7 +7,7 @@ import {
   getSystemuserToken,
   isMaskinportenError,
   type MaskinportenConfig,
-} from 'wenche-maskinporten'
+} from '../src/index.js'
 
 export async function quickstart(): Promise<void> {
   const config: MaskinportenConfig = {

@@ -51,3 +51,16 @@ export {
 export { MemoryTokenStore, DEFAULT_MAX_ENTRIES, type TokenStore, type StoredToken } from './cache.js'
 export { TokenResult } from './token-result.js'
 export { DEFAULT_RETRY, type RetryOptions } from './retry.js'
+export {
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type EmulatorClient,
+  type EmulatorJwk,
+  type EmulatorSystemUser,
+  type EmulatorDelegation,
+  type EmulatorFault,
+  type EmulatorStats,
+  type EndpointStats,
+  type FaultEndpoint,
+} from './emulator/index.js'
