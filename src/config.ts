@@ -5,6 +5,7 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 import { readFileSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { invalidConfig, MaskinportenError } from './errors.js'
 import { loadSigningKey, type KeySource } from './keys.js'
@@ -155,6 +156,23 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
 /** Default path of the private key file, as in Wenche. */
 export const DEFAULT_KEY_FILE = 'maskinporten_privat.pem'
 
+/**
+ * The key file a path setting names (default {@link DEFAULT_KEY_FILE}), resolved against `cwd` (default the current
+ * directory). A value that is key text rather than a path is refused without being echoed: it is a secret.
+ *
+ * @param variable the setting's name, for the error (`MASKINPORTEN_PRIVAT_NOKKEL`, `--key`).
+ */
+export function keyFilePath(path: string | undefined, cwd: string = process.cwd(), variable = 'MASKINPORTEN_PRIVAT_NOKKEL'): string {
+  const value = path ?? DEFAULT_KEY_FILE
+  if (value.includes('-----BEGIN') || value.includes('\n') || value.length > 1024) {
+    throw envError(
+      variable,
+      'holds key text, not a path to a key file: put the PEM itself in MASKINPORTEN_PRIVATE_KEY, or the file name here',
+    )
+  }
+  return isAbsolute(value) ? value : resolve(cwd, value)
+}
+
 /** Options for {@link configFromEnv}. */
 export interface ConfigFromEnvOptions {
   /** Directory that a relative `MASKINPORTEN_PRIVAT_NOKKEL` is read from. Default: the current directory. */
@@ -235,9 +253,9 @@ export function configFromEnv(
     if (typeof kid === 'string' && kid !== '') jwkKid = kid
     config.privateKey = jwk as Record<string, string>
   } else {
-    const path = get('MASKINPORTEN_PRIVAT_NOKKEL') ?? DEFAULT_KEY_FILE
-    const variable = env.MASKINPORTEN_PRIVAT_NOKKEL ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
-    const full = options.cwd && !path.startsWith('/') ? `${options.cwd}/${path}` : path
+    const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
+    const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
+    const full = keyFilePath(given, options.cwd, variable)
     try {
       config.privateKeyPem = readFileSync(full, 'utf8')
     } catch (err) {

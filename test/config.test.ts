@@ -154,6 +154,9 @@ test('configFromEnv: each missing or bad variable is named, and no key text is s
       [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k' }, /MASKINPORTEN_PRIVAT_NOKKEL \(default file\).*does not exist/],
       [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k', MASKINPORTEN_PRIVAT_NOKKEL: 'nope.pem' }, /MASKINPORTEN_PRIVAT_NOKKEL names ".*nope.pem"/],
       [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_PRIVATE_KEY: key.pkcs8 }, /MASKINPORTEN_KID/],
+      // The PEM itself in the path variable: refused, and never echoed.
+      [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k', MASKINPORTEN_PRIVAT_NOKKEL: key.pkcs8 }, /MASKINPORTEN_PRIVAT_NOKKEL holds key text, not a path/],
+      [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k', MASKINPORTEN_PRIVAT_NOKKEL: key.pkcs8.replace(/\n/g, '') }, /holds key text/],
       [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_CLIENT_JWK: `{${jwk.d}` }, /MASKINPORTEN_CLIENT_JWK is not valid JSON/],
       [{ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k', MASKINPORTEN_PRIVATE_KEY: key.pkcs8, WENCHE_ENV: 'dev' }, /WENCHE_ENV/],
     ]
@@ -164,7 +167,8 @@ test('configFromEnv: each missing or bad variable is named, and no key text is s
           assert.ok(err instanceof MaskinportenError)
           assert.equal(err.code, 'invalid_config')
           assert.match(err.message, message)
-          assertNoSecrets([err.message, JSON.stringify(err)], secrets)
+          const causeText = err.cause instanceof Error ? `${err.cause.message}\n${err.cause.stack}` : ''
+          assertNoSecrets([err.message, JSON.stringify(err), causeText], secrets)
           return true
         },
       )
