@@ -4,7 +4,7 @@
  * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
  */
 import type { ResolvedConfig } from './config.js'
-import { MaskinportenError } from './errors.js'
+import { MaskinportenError, scrub } from './errors.js'
 import { altinnHint } from './hints.js'
 import { retryAfterMsOf, send, serverTimeOf, type HttpResponse } from './http.js'
 import { describeNonOAuthBody, type RequestOptions } from './maskinporten.js'
@@ -29,32 +29,36 @@ export async function exchangeForAltinnToken(
     failCode: 'altinn_exchange_failed',
     service: 'Altinn',
   })
-  return processExchangeResponse(res)
+  return processExchangeResponse(res, [maskinportenToken])
 }
 
 /**
  * The token in an exchange answer: Altinn sends it as raw text, or as a JSON string in quotes when the client
  * accepts JSON. Trims, then strips one pair of surrounding quotes.
+ *
+ * @param secrets what was sent (the Maskinporten token), masked wherever the answer echoes it.
  */
-export function processExchangeResponse(res: HttpResponse): string {
+export function processExchangeResponse(res: HttpResponse, secrets: readonly string[] = []): string {
   if (res.status === 200) {
     const token = stripQuotes(res.body.trim()).trim()
     if (token !== '' && !/\s/.test(token)) return token
+    // Whatever it is, it came where a token belongs: keep its size, not its content.
     throw new MaskinportenError('altinn_exchange_error', 'Altinn answered 200 but the body is not a token', {
       status: 200,
-      body: res.body,
+      body: `[${res.body.length} characters, not shown]`,
     })
   }
-  const title = problemTitle(res.body)
+  const body = scrub(res.body, secrets)
+  const title = problemTitle(body)
   const what = title ? `: ${title}` : ` ${describeNonOAuthBody(res)}`
   const retryAfterMs = retryAfterMsOf(res.headers)
   const serverTime = serverTimeOf(res.headers)
   throw new MaskinportenError('altinn_exchange_error', `Altinn's token exchange answered ${res.status}${what}`, {
     status: res.status,
-    body: res.body,
+    body,
     retryAfterMs,
     serverTime,
-    hint: altinnHint(res.status, res.body),
+    hint: altinnHint(res.status, body),
   })
 }
 

@@ -125,6 +125,14 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   if (config.privateKeyPem !== undefined && config.privateKey !== undefined) {
     throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
   }
+  const pem: unknown = config.privateKeyPem
+  if (pem !== undefined && typeof pem !== 'string' && !(pem instanceof Uint8Array)) {
+    throw invalidConfig('privateKeyPem', 'must be PEM text (a string) or its bytes (a Buffer or Uint8Array)')
+  }
+  const jwk: unknown = config.privateKey
+  if (jwk !== undefined && (jwk === null || (typeof jwk !== 'string' && typeof jwk !== 'object'))) {
+    throw invalidConfig('privateKey', 'must be a KeyObject, a private JWK object, or its JSON text')
+  }
   if (config.passphrase !== undefined && typeof config.passphrase !== 'string') {
     throw invalidConfig('passphrase', 'must be a string')
   }

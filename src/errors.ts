@@ -60,12 +60,26 @@ export function maskTokens(text: string): string {
   return text.replace(JWT_LIKE, '[jwt masked]')
 }
 
+/**
+ * Masks what must not be shown: anything shaped like a JWT, and each of `secrets` (the grant or token just sent,
+ * which a server may echo in any shape).
+ */
+export function scrub(text: string, secrets: readonly string[] = []): string {
+  let out = maskTokens(text)
+  for (const secret of secrets) {
+    if (secret.length >= 8) out = out.split(secret).join('[secret masked]')
+  }
+  return out
+}
+
+/** Cuts text to `max` characters, saying how much was left out. */
+export function cap(text: string, max: number = MAX_ERROR_BODY_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}… [${text.length - max} more characters]` : text
+}
+
 /** A body as we keep it on an error: tokens masked, cut to size. */
 export function capBody(text: string): string {
-  const masked = maskTokens(text)
-  return masked.length > MAX_ERROR_BODY_CHARS
-    ? `${masked.slice(0, MAX_ERROR_BODY_CHARS)}… [${masked.length - MAX_ERROR_BODY_CHARS} more characters]`
-    : masked
+  return cap(maskTokens(text))
 }
 
 /**

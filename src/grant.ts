@@ -37,8 +37,11 @@ export interface GrantParams {
 }
 
 /** Checks a scope and grant options; org numbers come back as bare nine digits. Throws `invalid_config`. */
-export function grantParams(scope: string | readonly string[], opts: GrantOptions = {}): GrantParams {
-  if (typeof scope !== 'string' && !Array.isArray(scope)) throw invalidConfig('scope', 'must be a string of scopes')
+export function grantParams(scope: string | readonly string[], options?: GrantOptions | null): GrantParams {
+  const opts = options ?? {}
+  if (typeof opts !== 'object') throw invalidConfig('options', 'must be an object')
+  const isList = Array.isArray(scope) && scope.every((s: unknown) => typeof s === 'string')
+  if (typeof scope !== 'string' && !isList) throw invalidConfig('scope', 'must be a string of scopes or a list of strings')
   const scopes = splitScopes(scope)
   if (scopes.length === 0) throw invalidConfig('scope', 'is empty: at least one scope is required')
   const params: GrantParams = { scope: scopes.join(' ') }
@@ -145,5 +148,5 @@ export async function buildJwtGrant(
 ): Promise<string> {
   const resolved = resolveConfig(config)
   const params = grantParams(scope, opts)
-  return signGrant(resolved, params, (opts.now ?? Date.now)())
+  return signGrant(resolved, params, (opts?.now ?? Date.now)())
 }

@@ -6,7 +6,7 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 import type { ResolvedConfig } from './config.js'
-import { MaskinportenError } from './errors.js'
+import { cap, MaskinportenError, scrub } from './errors.js'
 import { maskinportenHint } from './hints.js'
 import { parseJson, retryAfterMsOf, send, serverTimeOf, type HttpResponse } from './http.js'
 
@@ -51,35 +51,62 @@ export async function requestToken(
     failCode: 'maskinporten_request_failed',
     service: 'Maskinporten',
   })
-  return processTokenResponse(res)
+  return processTokenResponse(res, [grant])
 }
 
 const MP_CODE = /\/(MP-\d+)\s*$/
 const TRACE_ID = /\(trace_id:\s*([0-9a-zA-Z-]+)\)\s*$/
 
-function isTokenResponse(value: unknown): value is TokenResponse {
-  if (value === null || typeof value !== 'object') return false
-  const v = value as Record<string, unknown>
-  return typeof v.access_token === 'string' && v.access_token !== '' && typeof v.expires_in === 'number' && v.expires_in > 0
+/** Seconds as a positive number; RFC 6749 says a number, but some servers send a numeric string. */
+function lifetime(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined
 }
 
-/** Turns an answer from the token endpoint into a token response, or throws the `MaskinportenError` it means. */
-export function processTokenResponse(res: HttpResponse): TokenResponse {
+/** Fields of a token response that are credentials, masked before a body is kept on an error. */
+const CREDENTIAL_FIELDS = ['access_token', 'refresh_token', 'id_token'] as const
+
+/** A body safe to keep: JSON credential fields masked whatever their shape (an opaque token is not JWT-shaped). */
+function safeBody(json: unknown, body: string): string {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return body
+  const copy: Record<string, unknown> = { ...(json as Record<string, unknown>) }
+  for (const field of CREDENTIAL_FIELDS) if (field in copy) copy[field] = '[masked]'
+  return JSON.stringify(copy)
+}
+
+/** The longest error description we put in a message; the whole (capped) body stays on `body`. */
+const MAX_DESCRIPTION_CHARS = 500
+
+/**
+ * Turns an answer from the token endpoint into a token response, or throws the `MaskinportenError` it means.
+ *
+ * @param secrets what was sent (the grant), masked wherever the answer echoes it.
+ */
+export function processTokenResponse(res: HttpResponse, secrets: readonly string[] = []): TokenResponse {
   const json = parseJson(res.body)
   const serverTime = serverTimeOf(res.headers)
   if (res.status === 200) {
-    if (isTokenResponse(json)) {
-      return { ...json, token_type: typeof json.token_type === 'string' ? json.token_type : 'Bearer' }
+    const fields = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {}
+    const expiresIn = lifetime(fields.expires_in)
+    if (typeof fields.access_token === 'string' && fields.access_token !== '' && expiresIn !== undefined) {
+      return {
+        ...fields,
+        access_token: fields.access_token,
+        token_type: typeof fields.token_type === 'string' ? fields.token_type : 'Bearer',
+        expires_in: expiresIn,
+      } as TokenResponse
     }
     throw new MaskinportenError(
       'maskinporten_error',
       'Maskinporten answered 200 but the body is not a token response (no access_token and expires_in)',
-      { status: 200, body: res.body, ...(serverTime !== undefined ? { serverTime } : {}) },
+      { status: 200, body: scrub(safeBody(json, res.body), secrets), ...(serverTime !== undefined ? { serverTime } : {}) },
     )
   }
   const fields = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {}
   const oauthError = typeof fields.error === 'string' ? fields.error : undefined
-  const description = typeof fields.error_description === 'string' ? fields.error_description : undefined
+  // A server may echo what it was sent: the description goes into the message, so it is scrubbed and capped.
+  const description =
+    typeof fields.error_description === 'string' ? cap(scrub(fields.error_description, secrets), MAX_DESCRIPTION_CHARS) : undefined
   const errorUri = typeof fields.error_uri === 'string' ? fields.error_uri : undefined
   const mpCode = errorUri?.match(MP_CODE)?.[1]
   const traceId = description?.match(TRACE_ID)?.[1]
@@ -90,7 +117,7 @@ export function processTokenResponse(res: HttpResponse): TokenResponse {
     : describeNonOAuthBody(res)
   throw new MaskinportenError('maskinporten_error', `Maskinporten answered ${res.status} ${what}`, {
     status: res.status,
-    body: res.body,
+    body: scrub(safeBody(json, res.body), secrets),
     oauthError,
     oauthErrorDescription: description,
     mpCode,

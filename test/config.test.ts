@@ -63,6 +63,11 @@ const cases: Array<[string, MaskinportenConfig | Record<string, unknown>, string
   ['externalRef without orgNummer', testConfig(), 'invalid_config', /externalRef.*orgNummer/, { opts: { externalRef: 'x' } }],
   ['scope empty', testConfig(), 'invalid_config', /scope.*empty/, { scope: '   ' }],
   ['resource an empty list', testConfig(), 'invalid_config', /resource/, { opts: { resource: [] } }],
+  ['privateKeyPem a number', { ...noKey, privateKeyPem: 123 }, 'invalid_config', /privateKeyPem must be PEM text/],
+  ['privateKeyPem an object', { ...noKey, privateKeyPem: {} }, 'invalid_config', /privateKeyPem must be PEM text/],
+  ['privateKey a number', { ...noKey, privateKey: 7 }, 'invalid_config', /privateKey must be a KeyObject/],
+  ['scope a list with a non-string', testConfig(), 'invalid_config', /scope must be/, { scope: [1] as unknown as string }],
+  ['scope neither string nor list', testConfig(), 'invalid_config', /scope must be/, { scope: 42 as unknown as string }],
 ]
 
 for (const [name, config, code, message, call] of cases) {
@@ -79,6 +84,11 @@ for (const [name, config, code, message, call] of cases) {
     assertNoSecrets([err.message, err.stack, causeText, JSON.stringify(err), inspect(err, { depth: 5 })], secrets)
   })
 }
+
+test('null options are no options', async () => {
+  const grant = await buildJwtGrant(testConfig(), 'a', null as unknown as undefined)
+  assert.equal(grant.split('.').length, 3)
+})
 
 test('bad config is refused before any request is made', async () => {
   let calls = 0

@@ -286,3 +286,40 @@ test('a port that fetch refuses to use is named as such', async () => {
   assert.equal(err.code, 'maskinporten_request_failed')
   assert.match(err.message, /refuses to connect to this port/)
 })
+
+test('a grant echoed in error_description is masked in the message, the field and the body', async () => {
+  server.handle('/token', (req, res) => {
+    const grant = new URLSearchParams(req.body).get('assertion')!
+    mpError(res, issuer, 'invalid_grant', `Invalid assertion. Bad grant ${grant} and its payload ${grant.split('.')[1]}`, 'MP-011')
+  })
+  const err = await failure(getAdminToken(config())) // failure() asserts the grant appears nowhere
+  assert.match(err.oauthErrorDescription!, /\[jwt masked\]/)
+  assert.match(err.message, /\[jwt masked\]/)
+})
+
+test('an opaque token in a 200 that is not a token response is not kept', async () => {
+  const opaque = 'opaque-SECRET-token-1234567890'
+  for (const body of [{ access_token: opaque }, { access_token: opaque, expires_in: 'soon' }, { access_token: opaque, refresh_token: opaque, expires_in: -1 }]) {
+    server.handle('/token', (_req, res) => json(res, 200, body))
+    const err = await failure(getAdminToken(config()))
+    assert.equal(err.status, 200)
+    assertNoSecrets([err.message, err.body, JSON.stringify(err), inspect(err)], [opaque])
+    assert.match(err.body!, /"access_token":"\[masked\]"/)
+  }
+})
+
+test('expires_in as a numeric string is read as a number', async () => {
+  server.handle('/token', (_req, res) => json(res, 200, { access_token: MP_TOKEN, token_type: 'Bearer', expires_in: '119' }))
+  assert.equal((await getMaskinportenToken(config(), 'a')).expires_in, 119)
+})
+
+test('an opaque Maskinporten token echoed by the exchange is masked; a bad 200 body is not kept', async () => {
+  const opaque = 'opaque-maskinporten-token-0987654321'
+  server.handle('/token', (_req, res) => json(res, 200, { access_token: opaque, token_type: 'Bearer', expires_in: 119 }))
+  server.handle('/authentication/api/v1/exchange/maskinporten', (_req, res) => res.writeHead(401).end(`token ${opaque} not accepted`))
+  let err = await failure(getAltinnToken(config()))
+  assertNoSecrets([err.message, err.body, JSON.stringify(err)], [opaque])
+  server.handle('/authentication/api/v1/exchange/maskinporten', (_req, res) => res.end(`two parts ${opaque}`))
+  err = await failure(getAltinnToken(config()))
+  assertNoSecrets([err.message, err.body, JSON.stringify(err)], [opaque])
+})
