@@ -4,11 +4,12 @@
  * until SIGINT or SIGTERM.
  */
 import { readFile } from 'node:fs/promises'
+import { tokenEndpointFor } from '../config.js'
 import { invalidConfig } from '../errors.js'
 import { startEmulator, type EmulatorClient } from '../emulator/index.js'
 import { parseFlags, UsageError } from './usage.js'
 
-const HELP = `Usage: maskinporten emulator [--port N] [--host H] [--config FILE] [--issuer URL] [--altinn-url URL]
+const HELP = `Usage: maskinporten emulator [--port N] [--host H] [--config FILE] [--issuer URL] [--altinn-url URL] [--debug]
 
 Runs a strict local Maskinporten + Altinn (a test server: never give it production keys).
   --port N         TCP port (default 0: a free one, printed)
@@ -18,6 +19,7 @@ Runs a strict local Maskinporten + Altinn (a test server: never give it producti
   --issuer URL     the issuer (grant aud), exactly as given, when clients reach this server under another name
                    (default http://HOST:PORT/)
   --altinn-url URL the Altinn platform URL in Altinn tokens (default http://HOST:PORT)
+  --debug          show stacks on errors
 
 First stdout line: Maskinporten emulator listening on http://HOST:PORT
 Endpoints: {url}/.well-known/oauth-authorization-server, {url}/jwk, POST {url}/token,
@@ -76,6 +78,8 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     issuer: { type: 'string' },
     'altinn-url': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    // Read by main.ts (stacks on errors); accepted here like every command's.
+    debug: { type: 'boolean' },
   })
   if (values.help) {
     process.stdout.write(HELP)
@@ -94,7 +98,7 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   const stopped = untilSignal()
   process.stdout.write(`Maskinporten emulator listening on ${emu.url}\n`)
   process.stderr.write(
-    `issuer (grant aud): ${emu.issuer}\ntoken endpoint: ${emu.issuer}token\naltinnUrl: ${emu.altinnUrl}\n` +
+    `issuer (grant aud): ${emu.issuer}\ntoken endpoint: ${tokenEndpointFor(emu.issuer)}\naltinnUrl: ${emu.altinnUrl}\n` +
       `${clients.length} client(s) registered; more with POST ${emu.url}/__emulator/clients\n`,
   )
   const signal = await stopped

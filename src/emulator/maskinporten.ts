@@ -5,6 +5,7 @@
  */
 import { mediaType, methodNotAllowed, readBody, sendJson, type Call } from './call.js'
 import { withFaults } from './faults.js'
+import { underIssuer } from './issuer.js'
 import { REJECT, rejectionBody, type Rejection } from './rejections.js'
 import { validateGrant } from './rules.js'
 import { maskinportenClaims, signToken } from './tokens.js'
@@ -19,8 +20,8 @@ export function metadata(call: Call): void {
   const { issuer } = call.state
   sendJson(call, 200, {
     issuer,
-    token_endpoint: `${issuer}token`,
-    jwks_uri: `${issuer}jwk`,
+    token_endpoint: underIssuer(issuer, 'token'),
+    jwks_uri: underIssuer(issuer, 'jwk'),
     grant_types_supported: [JWT_BEARER],
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: [...GRANT_ALGS],

@@ -3,6 +3,7 @@
  * real answers), and the answer body built from them.
  */
 import { randomBytes } from 'node:crypto'
+import { underIssuer } from './issuer.js'
 import { OPEN_MP_CODES, OPEN_TEXTS } from './unconfirmed.js'
 
 /** One reason to refuse a token request. */
@@ -80,11 +81,11 @@ export function traceId(): string {
   return randomBytes(16).toString('hex')
 }
 
-/** The JSON body Maskinporten answers a rejection with (HTTP 400). */
+/** The JSON body Maskinporten answers a rejection with (HTTP 400); `error_uri` is `{issuer}/errors/MP-<nnn>`, one slash between. */
 export function rejectionBody(rejection: Rejection, issuer: string): Record<string, string> {
   return {
     error: rejection.error,
     error_description: `${rejection.description} (trace_id: ${traceId()})`,
-    error_uri: `${issuer}errors/MP-${rejection.mp}`,
+    error_uri: underIssuer(issuer, `errors/MP-${rejection.mp}`),
   }
 }

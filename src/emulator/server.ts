@@ -9,6 +9,7 @@ import { ALTINN_JWKS, EXCHANGE_PREFIX, OPENID_CONFIGURATION, altinnJwks, exchang
 import { MAX_BODY_BYTES, sendJson, methodNotAllowed, type Call, type EmulatorState } from './call.js'
 import { CONTROL_PREFIX, control } from './control.js'
 import { FaultQueue } from './faults.js'
+import { issuerPaths } from './issuer.js'
 import { jwk, metadata, token } from './maskinporten.js'
 import { ClientRegistry } from './registry.js'
 import { ReplayMemory } from './replay.js'
@@ -117,6 +118,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         pending.add(entry)
       }),
   }
+  // An issuer with a path (`http://host/sky`): its endpoints (`/sky/token`) are served as the root ones (`/token`).
+  const aliases = issuerPaths(state.issuer)
   const hooks = {
     registerClient: (client: Parameters<Emulator['registerClient']>[0]) => void clients.register(client),
     injectFault: (fault: unknown) => faults.add(fault as Parameters<Emulator['injectFault']>[0]),
@@ -126,10 +129,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const raw = req.url ?? '/'
     const q = raw.indexOf('?')
+    const path = q < 0 ? raw : raw.slice(0, q)
     const call: Call = {
       req,
       res,
-      path: q < 0 ? raw : raw.slice(0, q),
+      path: aliases.get(path) ?? path,
       query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
       state,
     }

@@ -111,7 +111,9 @@ export interface EmulatorOptions {
   clockOffsetSeconds?: number
   /**
    * The issuer (the grants' `aud`, the tokens' `iss`), taken exactly as given. Default `url + '/'`. Set it when
-   * clients reach the emulator under another name: a Docker service name, a proxy.
+   * clients reach the emulator under another name: a Docker service name, a proxy. When it has a path
+   * (`http://emulator:8080/sky`), the server answers Maskinporten's endpoints under that path too (`/sky/token`,
+   * `/sky/jwk`, `/sky/.well-known/oauth-authorization-server`) as well as at its root.
    */
   issuer?: string
   /** The Altinn platform URL in Altinn tokens and Altinn's OpenID configuration. Default: `url`. */
@@ -122,7 +124,10 @@ export interface EmulatorOptions {
 export interface Emulator {
   /** Base URL, `http://HOST:PORT`, no trailing slash. */
   url: string
-  /** Maskinporten issuer: `url + '/'` unless set. The grant's `aud`; the token endpoint is `issuer + 'token'`. */
+  /**
+   * Maskinporten issuer: `url + '/'` unless set. The grant's `aud`; the token endpoint, `jwk` and `errors/` are
+   * under it with one slash between (`tokenEndpointFor(issuer)`), and served there when the issuer has a path.
+   */
   issuer: string
   /** Altinn platform base URL: the same server unless set. */
   altinnUrl: string

@@ -148,6 +148,36 @@ describe('e2e: the library against the emulator', () => {
     await assert.rejects(getAdminToken({ ...config, issuer: emu.url }), { code: 'maskinporten_error', mpCode: 'MP-110' })
   })
 
+  it("runs the flows on an issuer with a path and no trailing slash (Skyporten's shape), endpoints under it", async () => {
+    const key = await generateSigningKey()
+    const issuer = 'http://emulator.test/sky'
+    const sky = await startEmulator({
+      issuer,
+      clients: [{ clientId: 'sky-client', orgNummer: VENDOR, jwks: { keys: [key.publicJwk] }, scopes: ADMIN_SCOPES.split(' ') }],
+    })
+    try {
+      const asked: string[] = []
+      // The name `emulator.test` reaches this emulator, as a Docker service name or a proxy would.
+      const viaName: typeof fetch = (input, init) => {
+        const url = String(input)
+        asked.push(url)
+        return fetch(url.replace('http://emulator.test', sky.url), init)
+      }
+      const skyConfig = { clientId: 'sky-client', kid: key.kid, privateKeyPem: key.privateKeyPem, issuer, fetch: viaName }
+      const token = await getAdminToken(skyConfig)
+      assert.deepEqual(asked, ['http://emulator.test/sky/token'])
+      const meta = (await (await fetch(`${sky.url}/sky/.well-known/oauth-authorization-server`)).json()) as Record<string, string>
+      const keys = createRemoteJWKSet(new URL(meta.jwks_uri!.replace('http://emulator.test', sky.url)))
+      assert.equal((await jwtVerify(token, keys, { issuer })).payload.client_id, 'sky-client')
+      await assert.rejects(getAdminToken({ ...skyConfig, clientId: 'nobody' }), (err: Error & { body?: string }) => {
+        assert.equal((JSON.parse(err.body ?? '{}') as { error_uri?: string }).error_uri, 'http://emulator.test/sky/errors/MP-100')
+        return true
+      })
+    } finally {
+      await sky.close()
+    }
+  })
+
   it('reports faults: 503 with Retry-After, a reset, garbage, a hung exchange', async () => {
     emu.injectFault({ endpoint: 'token', kind: 'status', status: 503, retryAfterSeconds: 7, times: 1 })
     await assert.rejects(getAdminToken(config), { code: 'maskinporten_error', status: 503, retryAfterMs: 7000 })

@@ -70,6 +70,27 @@ describe('emulator: the CLI command', () => {
     assert.equal(await exitCode(missing), 1)
   })
 
+  it('takes --debug as every command does, and prints the token endpoint under a slashless issuer', async () => {
+    const child = run(['--debug', '--issuer', 'http://127.0.0.1:9/sky'])
+    const exited = exitCode(child)
+    let err = ''
+    child.stderr!.on('data', (d) => (err += d))
+    try {
+      assert.match(await firstLine(child), /^Maskinporten emulator listening on http:\/\/127\.0\.0\.1:\d+$/)
+      while (!err.includes('altinnUrl')) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.match(err, /^token endpoint: http:\/\/127\.0\.0\.1:9\/sky\/token$/m)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    assert.equal(await exited, 0)
+    const missing = run(['--debug', '--config', join(dir, 'missing.json')])
+    let stack = ''
+    missing.stderr!.on('data', (d) => (stack += d))
+    assert.equal(await exitCode(missing), 1)
+    assert.match(stack, /--config cannot be read/)
+    assert.match(stack, /\n\s+at /)
+  })
+
   it('prints its help', async () => {
     const child = run(['--help'])
     let out = ''

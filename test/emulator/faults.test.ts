@@ -153,4 +153,13 @@ describe('emulator: /__emulator/* over HTTP', () => {
     assert.equal((await fetch(`${f.emu.url}/__emulator/stats`, { method: 'POST' })).status, 405)
     assert.equal((await fetch(`${f.emu.url}/__emulator/clients`)).status, 405)
   })
+
+  it('answers 400 to a client whose RSA key is under 2048 bits, and does not register it', async () => {
+    // n = AQAB: a 17-bit modulus, the smallest thing node:crypto reads as an RSA key.
+    const tiny = await post(`${f.emu.url}/__emulator/clients`, { clientId: 'tiny', orgNummer: VENDOR_ORG, jwks: { keys: [{ kty: 'RSA', kid: 'tiny', n: 'AQAB', e: 'AQAB' }] }, scopes: ['altinn:instances.read'] })
+    assert.equal(tiny.status, 400)
+    assert.match(String(((await tiny.json()) as Record<string, unknown>).error_description), /jwks\.keys\[0\] is a 17-bit RSA key; Maskinporten requires at least 2048 bits/)
+    const answer = await requestToken(f.emu, grant(f, { iss: 'tiny', sub: 'tiny', scope: 'altinn:instances.read' }, { kid: 'tiny' }))
+    assert.equal(answer.body.error_uri, `${f.emu.issuer}errors/MP-100`)
+  })
 })

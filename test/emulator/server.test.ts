@@ -6,8 +6,11 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { request } from 'node:http'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startEmulator, type EmulatorClient, type EmulatorJwk } from '../../src/emulator/index.js'
+import { generateKeyPairSync } from 'node:crypto'
 import { ReplayMemory } from '../../src/emulator/replay.js'
+import { issuerPaths, underIssuer } from '../../src/emulator/issuer.js'
+import { VENDOR_ORG } from './fixtures.js'
 import { assertRejected, grant, postToken, requestToken, startFixture, type Fixture } from './fixtures.js'
 
 /** Sends raw bytes and returns what came back before the server closed the socket. */
@@ -157,6 +160,56 @@ describe('emulator: start and close', () => {
       await emu.close()
     }
     await assert.rejects(startEmulator({ issuer: 'not a url' }), { code: 'invalid_config' })
+  })
+
+  it('joins its URLs to an issuer without a trailing slash with one slash, and serves them under its path', async () => {
+    const issuer = 'http://127.0.0.1:9/sky'
+    const emu = await startEmulator({ issuer })
+    try {
+      for (const path of ['/.well-known/oauth-authorization-server', '/sky/.well-known/oauth-authorization-server']) {
+        const res = await fetch(`${emu.url}${path}`)
+        assert.equal(res.status, 200, path)
+        const meta = (await res.json()) as Record<string, string>
+        assert.equal(meta.issuer, issuer)
+        assert.equal(meta.token_endpoint, 'http://127.0.0.1:9/sky/token')
+        assert.equal(meta.jwks_uri, 'http://127.0.0.1:9/sky/jwk')
+      }
+      assert.equal((await fetch(`${emu.url}/sky/jwk`)).status, 200)
+      for (const path of ['/sky/token', '/token']) {
+        const answer = await postToken({ issuer: `${emu.url}${path.slice(0, -'token'.length)}` }, { grant_type: 'password' })
+        assert.equal(answer.status, 400, path)
+        assert.equal(answer.body.error, 'invalid_request')
+        assert.match(String(answer.body.error_uri), /^http:\/\/127\.0\.0\.1:9\/sky\/errors\/MP-\d{3}$/)
+      }
+      // Only the issuer's own endpoints live under its path.
+      assert.equal((await fetch(`${emu.url}/sky/__emulator/stats`)).status, 404)
+      assert.equal((await fetch(`${emu.url}/skytoken`, { method: 'POST' })).status, 404)
+    } finally {
+      await emu.close()
+    }
+  })
+
+  it('puts exactly one slash between the issuer and its endpoints', () => {
+    assert.equal(underIssuer('https://maskinporten.no/', 'jwk'), 'https://maskinporten.no/jwk')
+    assert.equal(underIssuer('https://test.sky.maskinporten.no', 'token'), 'https://test.sky.maskinporten.no/token')
+    assert.equal(underIssuer('http://h/sky', 'errors/MP-011'), 'http://h/sky/errors/MP-011')
+    assert.deepEqual(issuerPaths('https://maskinporten.no/'), new Map())
+    assert.deepEqual(issuerPaths('https://test.sky.maskinporten.no'), new Map())
+    assert.deepEqual([...issuerPaths('http://h/sky').keys()], ['/sky/token', '/sky/jwk', '/sky/.well-known/oauth-authorization-server'])
+    assert.deepEqual(issuerPaths('http://h/?q'), new Map())
+  })
+
+  it('refuses RSA keys under 2048 bits, at start and when registered', async () => {
+    const jwkOf = (bits: number) => ({ ...generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ format: 'jwk' }), kid: `k${bits}` }) as EmulatorJwk
+    const client = (keys: EmulatorJwk[]): EmulatorClient => ({ clientId: 'small', orgNummer: VENDOR_ORG, jwks: { keys }, scopes: ['altinn:instances.read'] })
+    await assert.rejects(startEmulator({ clients: [client([jwkOf(1024)])] }), { code: 'invalid_config', message: /jwks\.keys\[0\] is a 1024-bit RSA key; Maskinporten requires at least 2048 bits/ })
+    const emu = await startEmulator()
+    try {
+      assert.throws(() => emu.registerClient(client([jwkOf(2048), jwkOf(2047)])), { code: 'invalid_config', message: /jwks\.keys\[1\] is a 2047-bit RSA key/ })
+      emu.registerClient(client([jwkOf(2048)]))
+    } finally {
+      await emu.close()
+    }
   })
 
   it('refuses bad options and bad clients at start', async () => {
