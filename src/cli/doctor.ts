@@ -3,8 +3,7 @@
  * org numbers; online (doctor-online.ts) the issuer's metadata, the clock and a real token request.
  */
 import { statSync } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
-import { configFromEnv, DEFAULT_KEY_FILE, resolveConfig, type MaskinportenConfig } from '../config.js'
+import { configFromEnv, resolveConfig, type MaskinportenConfig } from '../config.js'
 import { isMaskinportenError } from '../errors.js'
 import { loadSigningKey } from '../keys.js'
 import type { CliContext } from './context.js'
@@ -16,6 +15,7 @@ import {
   configFromSettings,
   flagVariables,
   KEY_VARIABLES,
+  keyFileOf,
   loadSettings,
   setting,
   sourceLabel,
@@ -98,19 +98,24 @@ function checkClientId(report: Report, settings: Settings): void {
 function checkKey(report: Report, settings: Settings): void {
   const vars = settings.vars
   // configFromEnv's order of key sources (KEY_VARIABLES); the file checks below need to know which it will take.
+  let keyFile: string | undefined
   if (vars.MASKINPORTEN_PRIVATE_KEY) {
     report.ok('MASKINPORTEN_PRIVATE_KEY', `set (${sourceLabel(settings, 'MASKINPORTEN_PRIVATE_KEY')})`)
   } else if (vars.MASKINPORTEN_CLIENT_JWK) {
     report.ok('MASKINPORTEN_CLIENT_JWK', `set (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_JWK')})`)
-  } else if (!checkKeyFile(report, settings)) {
-    checkKid(report, settings)
-    return
+  } else {
+    keyFile = checkKeyFile(report, settings)
+    if (keyFile === undefined) {
+      checkKid(report, settings)
+      return
+    }
   }
 
   // configFromEnv reads the key; only the key's variables, with stand-ins for id and kid, so that the key is judged
-  // on its own (the other variables have their own lines).
+  // on its own (the other variables have their own lines). The file is the one checked above.
   const keyVars: Record<string, string> = { MASKINPORTEN_CLIENT_ID: 'doctor', MASKINPORTEN_KID: 'doctor' }
   for (const name of [...KEY_VARIABLES, 'MASKINPORTEN_PASSPHRASE']) if (vars[name] !== undefined) keyVars[name] = vars[name]
+  if (keyFile !== undefined) keyVars.MASKINPORTEN_PRIVAT_NOKKEL = keyFile
   try {
     const key = loadSigningKey(configFromEnv(keyVars, { cwd: settings.cwd }))
     report.ok('private key', `RSA ${key.asymmetricKeyDetails?.modulusLength ?? 0} bits`)
@@ -120,12 +125,20 @@ function checkKey(report: Report, settings: Settings): void {
   checkKid(report, settings)
 }
 
-function checkKeyFile(report: Report, settings: Settings): boolean {
-  const given = setting(settings, 'MASKINPORTEN_PRIVAT_NOKKEL')
-  const path = given ?? DEFAULT_KEY_FILE
-  const full = isAbsolute(path) ? path : join(settings.cwd, path)
+/** Checks the key file that configFromEnv will read; its full path when it passes. */
+function checkKeyFile(report: Report, settings: Settings): string | undefined {
   const label = 'MASKINPORTEN_PRIVAT_NOKKEL'
-  const from = given ? sourceLabel(settings, label) : 'the default'
+  let file
+  try {
+    file = keyFileOf(settings)
+  } catch (err) {
+    // Key text where the path belongs: the message names the setting and never repeats its value.
+    report.fail(label, message(err))
+    return undefined
+  }
+  if (file === undefined) return undefined // not reached: called only when the key comes from a file
+  const full = file.path
+  const from = file.given ? sourceLabel(settings, label) : 'the default'
   let mode: number
   try {
     mode = statSync(full).mode
@@ -134,15 +147,15 @@ function checkKeyFile(report: Report, settings: Settings): boolean {
       label,
       `${full} (${from}) does not exist: make a key with \`maskinporten keygen\`, or set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file (or MASKINPORTEN_PRIVATE_KEY to the PEM)`,
     )
-    return false
+    return undefined
   }
   const octal = (mode & 0o777).toString(8).padStart(4, '0')
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     report.fail(label, `${full} (${from}) is open to other users (mode ${octal}): chmod 600 ${full}`)
-    return false
+    return undefined
   }
   report.ok(label, `${full} (mode ${octal}, ${from})`)
-  return true
+  return full
 }
 
 function checkKid(report: Report, settings: Settings): string | undefined {

@@ -3,7 +3,7 @@
  * overrides the environment). The three are merged into one set of variables, so that the library's
  * `configFromEnv` does the mapping for the CLI exactly as it does for library users.
  */
-import { configFromEnv, type MaskinportenConfig } from '../config.js'
+import { configFromEnv, keyFilePath, type MaskinportenConfig } from '../config.js'
 import { isMaskinportenError, MaskinportenError } from '../errors.js'
 import { readDotenv } from './dotenv.js'
 import type { CliContext } from './context.js'
@@ -137,13 +137,35 @@ export function sourceLabel(settings: Settings, variable: string): string {
   return source === '.env' ? 'from .env' : 'from the environment'
 }
 
+/** The key file the settings name, and whether it was named (else it is the default file). */
+export interface KeyFile {
+  path: string
+  given: boolean
+}
+
 /**
- * The library config from the merged settings, through `configFromEnv`. Its errors gain where to set what is
- * missing, since a CLI user may use a flag.
+ * The key file configFromEnv will read, resolved as it resolves it (`keyFilePath`), or undefined when the key comes
+ * from MASKINPORTEN_PRIVATE_KEY or MASKINPORTEN_CLIENT_JWK. Key text where the path belongs is refused without being
+ * echoed, and the error names where it was set (`--key`, `MASKINPORTEN_PRIVAT_NOKKEL in /x/.env`).
+ */
+export function keyFileOf(settings: Settings): KeyFile | undefined {
+  // configFromEnv's order of key sources (KEY_VARIABLES): a file only when neither of the others is set.
+  if (setting(settings, 'MASKINPORTEN_PRIVATE_KEY') || setting(settings, 'MASKINPORTEN_CLIENT_JWK')) return undefined
+  const given = setting(settings, 'MASKINPORTEN_PRIVAT_NOKKEL')
+  const variable = given ? describeSource(settings, 'MASKINPORTEN_PRIVAT_NOKKEL') : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
+  return { path: keyFilePath(given, settings.cwd, variable), given: given !== undefined }
+}
+
+/**
+ * The library config from the merged settings, through `configFromEnv`, with the key file resolved by
+ * {@link keyFileOf} (so that a bad path names its flag or file). Its errors gain where to set what is missing,
+ * since a CLI user may use a flag.
  */
 export function configFromSettings(settings: Settings): MaskinportenConfig {
   try {
-    return configFromEnv(settings.vars, { cwd: settings.cwd })
+    const file = keyFileOf(settings)
+    const vars = file?.given ? { ...settings.vars, MASKINPORTEN_PRIVAT_NOKKEL: file.path } : settings.vars
+    return configFromEnv(vars, { cwd: settings.cwd })
   } catch (err) {
     throw withWhereToSet(err)
   }

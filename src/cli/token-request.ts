@@ -4,8 +4,7 @@
  */
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config.js'
 import type { GrantOptions } from '../grant.js'
-import { invalidConfig } from '../errors.js'
-import { parseOrgNummer } from '../orgnummer.js'
+import { normalizeOrgNummer } from '../orgnummer.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../scopes.js'
 import type { CliContext } from './context.js'
 import {
@@ -88,7 +87,7 @@ export function tokenRequestFrom(command: string, values: TokenRequestValues, se
   // Admin tokens are the vendor's own: an ORG_NUMMER from the environment is for the other flows.
   if (flow === 'admin' && values.org) throw new UsageError('--admin takes no --org: admin tokens are your own', command)
   const org = flow === 'admin' ? undefined : setting(settings, 'ORG_NUMMER')
-  if (org !== undefined) request.grant.orgNummer = checkedOrg(org, describeSource(settings, 'ORG_NUMMER'))
+  if (org !== undefined) request.grant.orgNummer = normalizeOrgNummer(org, describeSource(settings, 'ORG_NUMMER'))
   if ((flow === 'skd-aksjonaer' || flow === 'skattemelding') && org === undefined) {
     throw new UsageError(`--${flow} is a system user token: give the customer's org with --org or ORG_NUMMER`, command)
   }
@@ -100,15 +99,9 @@ export function tokenRequestFrom(command: string, values: TokenRequestValues, se
   }
   if (values.resource) request.grant.resource = values.resource
   if (values['consumer-org'] !== undefined) {
-    request.grant.consumerOrg = checkedOrg(values['consumer-org'], '--consumer-org')
+    request.grant.consumerOrg = normalizeOrgNummer(values['consumer-org'], '--consumer-org')
   }
   return request
-}
-
-function checkedOrg(value: string, where: string): string {
-  const parsed = parseOrgNummer(value)
-  if (!parsed.ok) throw invalidConfig(where, `${parsed.problem}: expected a Norwegian organisation number`)
-  return parsed.orgNummer
 }
 
 /** Everything a command that signs grants needs: the request, the library config, and the config resolved. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { configFromSettings, flagVariables, loadSettings } from '../../src/cli/settings.ts'
+import { configFromSettings, flagVariables, keyFileOf, loadSettings } from '../../src/cli/settings.ts'
+import { configFromEnv } from '../../src/config.ts'
+import { normalizeOrgNummer } from '../../src/orgnummer.ts'
 import { tokenRequestFrom } from '../../src/cli/token-request.ts'
 import { UsageError } from '../../src/cli/usage.ts'
 import { adminScopes, defaultScopes, skattemeldingScope } from '../../src/scopes.ts'
@@ -51,6 +53,41 @@ test('the key is one decision: the highest source that names any key variable su
   assert.equal(flag.vars.MASKINPORTEN_PRIVATE_KEY, undefined)
   assert.equal(configFromSettings(flag).privateKeyPem, pem, 'the file holds the same key')
 })
+
+test('the key file: the one configFromEnv reads, resolved against the working directory; key text refused by name', () => {
+  const fromDotenv = loadSettings({}, { env: {}, cwd: dir })
+  assert.deepEqual(keyFileOf(fromDotenv), { path: join(dir, 'key.pem'), given: true })
+  assert.equal(configFromSettings(fromDotenv).privateKeyPem, configFromEnv(fromDotenv.vars, { cwd: dir }).privateKeyPem)
+  assert.equal(keyFileOf(loadSettings({}, { env: { MASKINPORTEN_CLIENT_JWK: '{}' }, cwd: dir })), undefined)
+  const pem = testKey().pkcs8
+  const flag = loadSettings(flagVariables('token', { key: pem }), { env: {}, cwd: dir })
+  for (const make of [() => keyFileOf(flag), () => configFromSettings(flag)]) {
+    assert.throws(make, (err: Error) => {
+      assert.match(err.message, /^Invalid configuration: --key holds key text/)
+      assert.ok(!err.message.includes('BEGIN') && !err.message.includes(pem.split('\n')[1]!))
+      return true
+    })
+  }
+})
+
+test('org numbers are checked by the library, with its message naming the flag or variable', () => {
+  const settings = loadSettings({ ORG_NUMMER: '123456789' }, { env: {}, cwd: dir })
+  assert.throws(() => tokenRequestFrom('token', {}, settings), { message: errorOf(() => normalizeOrgNummer('123456789', '--org')) })
+  const good = loadSettings({}, { env: {}, cwd: dir })
+  assert.throws(() => tokenRequestFrom('token', { 'consumer-org': '0192:99988877' }, good), {
+    message: errorOf(() => normalizeOrgNummer('0192:99988877', '--consumer-org')),
+  })
+  assert.equal(tokenRequestFrom('token', { 'consumer-org': '0192: 910 753 614' }, good).grant.consumerOrg, '910753614')
+})
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    return (err as Error).message
+  }
+  throw new Error('did not throw')
+}
 
 test('a missing variable is named, with where to set it', () => {
   const { dir: empty, cleanup: done } = tempDir()
