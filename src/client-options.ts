@@ -48,7 +48,7 @@ export type ClientEvent =
   | { type: 'refresh'; key: string; endpoint: ClientEndpoint }
   | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
   | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }
-  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'clear' }
+  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete' | 'clear' }
 
 /** What changes a Maskinporten token. */
 export interface GetTokenOptions {

@@ -8,9 +8,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import { exchangeForAltinnToken } from './altinn.js'
-import { isThenable, MemoryTokenStore, TokenCache, type Fetcher, type Flight, type StoredToken, type TokenStore } from './cache.js'
+import { clientClosed, isThenable, MemoryTokenStore, TokenCache, type Fetcher, type Flight, type StoredToken, type TokenStore } from './cache.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from './config.js'
-import { invalidConfig } from './errors.js'
+import { invalidConfig, isMaskinportenError } from './errors.js'
 import { grantParams, signGrant, type GrantParams } from './grant.js'
 import { requestToken } from './maskinporten.js'
 import {
@@ -98,7 +98,7 @@ export class MaskinportenClient {
           }
         }
       : undefined
-    this.#cache = new TokenCache({ store: this.#store, marginMs, refreshAhead, now: this.#now, emit: this.#emit })
+    this.#cache = new TokenCache({ store: this.#store, marginMs, refreshAhead, refreshBackoffMs: this.#retry.baseDelayMs, now: this.#now, emit: this.#emit })
   }
 
   /** Maskinporten's clock minus this machine's (milliseconds), as learned from its answers. Grants are signed by it. */
@@ -124,7 +124,9 @@ export class MaskinportenClient {
   /**
    * An Altinn platform token: a Maskinporten token exchanged at Altinn, cached for the Altinn token's own life
    * (30 minutes, from its `exp`). The Maskinporten token it came from is cached too, under its own key;
-   * `forceRefresh` makes a new exchange, with that Maskinporten token while it is still good.
+   * `forceRefresh` makes a new exchange, with that Maskinporten token while it is still good. When the exchange
+   * refuses that token (401), it is dropped, so the next call fetches a new one. A Maskinporten fetch on the way
+   * gets what is left of this call's deadline, not a deadline of its own.
    *
    * @example
    * ```ts
@@ -165,13 +167,14 @@ export class MaskinportenClient {
 
   /**
    * Stops the client: aborts requests in flight (their callers get that error), ends retry waits, drops the
-   * default store's tokens. Later calls throw `invalid_config`. Idempotent.
+   * default store's tokens. No fetch starts after it, not even for a call made before it that was still reading
+   * an async store: such callers, and later calls, get `invalid_config`. Idempotent.
    */
   close(): void {
     if (this.#closed) return
     this.#closed = true
     for (const request of this.#requests) request.abort()
-    this.#cache.wakeAll()
+    this.#cache.close()
     if (this.#ownStore) void this.#store.clear?.()
   }
 
@@ -194,7 +197,7 @@ export class MaskinportenClient {
    * common call (a scope string and an org) is found through two map lookups, without serialising anything.
    */
   #target(options: GetTokenOptions): Target {
-    if (this.#closed) throw invalidConfig('client', 'is closed: make a new MaskinportenClient')
+    if (this.#closed) throw clientClosed()
     const { scope, orgNummer, externalRef, resource, consumerOrg } = options
     const simple = externalRef === undefined && resource === undefined && consumerOrg === undefined && typeof scope !== 'object'
     if (simple) {
@@ -238,10 +241,10 @@ export class MaskinportenClient {
   #fetchMaskinporten(target: Target, flight: Flight): Promise<StoredToken> {
     let sentAt = 0
     return this.#withRetries(target.key, 'token', flight, {
-      attempt: async (timeoutMs, signal) => {
+      attempt: async (deadline, signal) => {
         sentAt = this.#now()
         const grant = signGrant(this.#config, target.params, sentAt + this.#offsetMs)
-        const res = await requestToken({ ...this.#config, timeoutMs }, grant, { signal })
+        const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
         return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }
       },
@@ -256,36 +259,59 @@ export class MaskinportenClient {
     })
   }
 
-  /** Maskinporten token (cached or fetched) → Altinn's exchange; expiry from the Altinn token's own claims. */
+  /**
+   * Maskinporten token (cached, or fetched within what is left of this attempt's deadline) → Altinn's exchange;
+   * expiry from the Altinn token's own claims. A 401 means the exchange refused that Maskinporten token: it is
+   * dropped from the cache, so that the next attempt or call gets a new one.
+   */
   #fetchAltinn(target: Target, flight: Flight): Promise<StoredToken> {
     return this.#withRetries(target.altinnKey, 'exchange', flight, {
-      attempt: async (timeoutMs, signal) => {
-        const mp = await this.#cache.obtain(target.key, 'token', target.fetchToken, false, flight.foreground)
+      attempt: async (deadline, signal) => {
+        // Joining a fetch another caller started runs on that fetch's deadline; one started here gets ours.
+        const got = this.#cache.obtain(target.key, 'token', target.fetchToken, false, flight.foreground, deadline)
+        const mp = isThenable(got) ? await got : got
         const sentAt = this.#now()
-        const token = await exchangeForAltinnToken({ ...this.#config, timeoutMs }, mp.accessToken, { signal })
+        let token: string
+        try {
+          token = await exchangeForAltinnToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, mp.accessToken, { signal })
+        } catch (err) {
+          if (isMaskinportenError(err) && err.code === 'altinn_exchange_error' && err.status === 401) await this.#cache.forget(target.key, mp)
+          throw err
+        }
         return { accessToken: token, tokenType: 'Bearer', scope: mp.scope, obtainedAt: sentAt, expiresAt: altinnExpiry(token, sentAt, this.#offsetMs, mp) }
       },
       correct: () => false,
     })
   }
 
-  /** The retry loop with this client's clock, timers, close signal and events. */
+  /** One request's timeout: the configured one, or what is left before `deadline` (`performance.now()`), if less. */
+  #timeoutMs(deadline: number): number {
+    // Whole milliseconds of at least 1: what a timer takes.
+    return Math.max(1, Math.ceil(Math.min(this.#config.timeoutMs, deadline - performance.now())))
+  }
+
+  /**
+   * The retry loop with this client's clock, timers, close signal and events. Each attempt is given its deadline
+   * (`performance.now()` time): the loop's, or the flight's own when that is sooner.
+   */
   async #withRetries(
     key: string,
     endpoint: ClientEndpoint,
     flight: Flight,
-    hooks: { attempt: (timeoutMs: number, signal: AbortSignal) => Promise<StoredToken>; correct: RetryHooks<StoredToken>['correct'] },
+    hooks: { attempt: (deadline: number, signal: AbortSignal) => Promise<StoredToken>; correct: RetryHooks<StoredToken>['correct'] },
   ): Promise<StoredToken> {
     const started = performance.now()
-    const entry = await withRetries(this.#retry, {
+    const policy = flight.deadline === undefined ? this.#retry : { ...this.#retry, deadlineMs: Math.max(0, Math.min(this.#retry.deadlineMs, flight.deadline - started)) }
+    const entry = await withRetries(policy, {
       attempt: async (attempt, remainingMs) => {
+        if (this.#closed) throw clientClosed() // closed before the first attempt: nothing is sent
         flight.attempts = attempt
         // A signal per request: Node 20's AbortSignal.any keeps a trace of every signal combined with a long-lived
         // one, which a client making requests for months would accumulate.
         const request = new AbortController()
         this.#requests.add(request)
         try {
-          return await hooks.attempt(Math.ceil(Math.min(this.#config.timeoutMs, remainingMs)), request.signal) // AbortSignal.timeout takes integers
+          return await hooks.attempt(performance.now() + remainingMs, request.signal)
         } finally {
           this.#requests.delete(request)
         }

@@ -200,3 +200,46 @@ test('the Altinn exchange is retried on 5xx and resets, reusing the cached Maski
   assert.deepEqual(events.filter((e) => e.type === 'retry').map((e) => e.type === 'retry' && e.endpoint), ['exchange', 'exchange'])
   client.close()
 })
+
+test('altinnToken: a Maskinporten fetch inside the exchange gets only what is left of the deadline, not a new one', async () => {
+  // Maskinporten: one token, then 503 with Retry-After (capped at 800 ms). Altinn: the first exchange takes 200 ms,
+  // during which the Maskinporten token reaches its margin, and answers 503.
+  const clock = manualClock()
+  const services = fakeServices([ok()], status(503, { error: 'server_error' }, { 'retry-after': '1' }))
+  let exchanges = 0
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    if (!String(input).includes('/exchange/')) return services.fetch(input, init)
+    exchanges++
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    clock.advance(115_000)
+    return new Response('busy', { status: 503 })
+  }
+  const client = new MaskinportenClient(testConfig({ fetch }), {
+    now: clock.now,
+    retry: { deadlineMs: 1000, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 800 },
+  })
+  await assert.rejects(client.altinnToken(), { code: 'maskinporten_error', status: 503 })
+  // The second Maskinporten fetch has < 800 ms left: no room for an 800 ms wait, so one request and it gives up.
+  // With a deadline of its own (1000 ms) it would wait and ask again.
+  assert.equal(exchanges, 1)
+  assert.equal(services.grants.length, 2)
+  client.close()
+})
+
+test('a 401 from the Altinn exchange drops the cached Maskinporten token: the next call gets a fresh one', async () => {
+  const services = fakeServices()
+  let refuse = 1
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    if (String(input).includes('/exchange/') && refuse-- > 0) return new Response('{"error":"invalid token"}', { status: 401 })
+    return services.fetch(input, init)
+  }
+  const client = new MaskinportenClient(testConfig({ fetch }), { retry: { baseDelayMs: 1, maxDelayMs: 2 } })
+  const mp = await client.getToken()
+  await assert.rejects(client.altinnToken(), { code: 'altinn_exchange_error', status: 401 })
+  assert.equal(services.grants.length, 1)
+  assert.ok(await client.altinnToken())
+  assert.equal(services.grants.length, 2) // a new Maskinporten token for the exchange
+  assert.notEqual((await client.getToken()).accessToken, mp.accessToken)
+  assert.equal(services.grants.length, 2)
+  client.close()
+})

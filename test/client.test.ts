@@ -1,13 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { inspect } from 'node:util'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { inspect, promisify } from 'node:util'
 import { MaskinportenClient } from '../src/client.js'
 import type { ClientEvent, MaskinportenClientOptions } from '../src/client-options.js'
 import type { StoredToken, TokenStore } from '../src/cache.js'
 import { isMaskinportenError } from '../src/errors.js'
 import { keyParseCount } from '../src/keys.js'
 import { assertNoSecrets, keyFragments, testConfig, testKey } from './support/fixtures.js'
-import { fakeServices, manualClock, settle, status, type Step } from './support/client-fakes.js'
+import { fakeServices, manualClock, settle, slowed, slowStore, status, type Step } from './support/client-fakes.js'
 
 const ORG = '310702641'
 const OTHER_ORG = '991825827'
@@ -275,16 +280,93 @@ test('no secret in events, nor in JSON, inspect or String of the client and its 
   client.close()
 })
 
-test('close(): a waiting caller gets an error, later calls are refused, and the process is not held', async () => {
+test('close(): a waiting caller gets an error, later calls are refused, and no timer is left to hold the process', async () => {
   const { client, services } = setup([status(503)], { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, deadlineMs: 600_000 } })
+  // Timers that keep the process alive (unref'd ones are not listed).
+  const heldBy = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+  const before = heldBy()
   const pending = client.getToken()
   await settle()
   await settle()
   assert.equal(services.grants.length, 1) // now waiting a minute before the retry
+  assert.equal(heldBy(), before + 1) // a caller waits on it: that wait keeps the process alive
   client.close()
+  assert.equal(heldBy(), before)
   await assert.rejects(pending, { code: 'maskinporten_error', status: 503 })
   await assert.rejects(client.getToken(), { code: 'invalid_config' })
   client.close() // idempotent
+  assert.equal(heldBy(), before)
+})
+
+test('close(): a process waiting minutes for a retry exits by itself once the client is closed', async () => {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const dir = await mkdtemp(join(tmpdir(), 'client-close-'))
+  const script = join(dir, 'close.mts')
+  await writeFile(
+    script,
+    `import { MaskinportenClient } from ${JSON.stringify(pathToFileURL(join(root, 'src/client.ts')).href)}
+import { testConfig } from ${JSON.stringify(pathToFileURL(join(root, 'test/support/fixtures.ts')).href)}
+let requests = 0
+let waiting = false
+const fetch: typeof globalThis.fetch = async () => (requests++, Response.json({ error: 'server_error' }, { status: 503 }))
+const client = new MaskinportenClient(testConfig({ fetch }), {
+  retry: { baseDelayMs: 600_000, maxDelayMs: 600_000, deadlineMs: 3_600_000 },
+  onEvent: (e) => void (e.type === 'retry' && (waiting = true)),
+})
+const pending = client.getToken().then(() => 'token', (e: { code: string }) => e.code)
+while (!waiting) await new Promise((resolve) => setImmediate(resolve)) // now in a 5-10 minute wait a caller awaits
+client.close()
+console.log(requests, await pending)
+`,
+  )
+  try {
+    // Without close() this child would wait ten minutes; the timeout kills it long before and fails the test.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { cwd: root, timeout: 30_000 })
+    assert.equal(stdout.trim(), '1 maskinporten_error')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('close() while a caller waits on an async store: no fetch starts, nothing is stored, the caller gets the close error', async () => {
+  const { store, entries } = slowStore(5, 5)
+  const { client, services } = setup([], { store })
+  const token = client.getToken({ orgNummer: ORG })
+  const altinn = client.altinnToken({ orgNummer: ORG })
+  client.close()
+  await assert.rejects(token, { code: 'invalid_config', message: /closed/ })
+  await assert.rejects(altinn, { code: 'invalid_config', message: /closed/ })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.equal(services.grants.length, 0)
+  assert.equal(services.exchanges.length, 0)
+  assert.equal(entries.size, 0)
+})
+
+test('single flight with an async store: callers arriving while the token is written share the one request', async () => {
+  // A 5 ms store and a 20 ms server, one caller each millisecond for 60 ms.
+  for (const [getMs, setMs] of [[5, 5], [30, 1], [1, 30]] as const) {
+    const services = fakeServices()
+    const { store, stats } = slowStore(getMs, setMs)
+    const client = new MaskinportenClient(testConfig({ fetch: slowed(services.fetch, 20) }), { store })
+    const calls: Array<Promise<{ accessToken: string }>> = []
+    for (let ms = 0; ms < 60; ms++) {
+      calls.push(client.getToken({ orgNummer: ORG }))
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    const results = await Promise.all(calls)
+    assert.equal(services.grants.length, 1, `get ${getMs} ms, set ${setMs} ms`)
+    assert.equal(new Set(results.map((r) => r.accessToken)).size, 1)
+    assert.equal(stats.sets, 1)
+    client.close()
+  }
+})
+
+test('single flight with an async store: 10 000 concurrent callers, one request', async () => {
+  const { client, services } = setup([], { store: slowStore(5, 5).store })
+  const results = await Promise.all(Array.from({ length: 10_000 }, () => client.getToken({ orgNummer: ORG })))
+  assert.equal(services.grants.length, 1)
+  assert.equal(new Set(results.map((r) => r.accessToken)).size, 1)
+  client.close()
 })
 
 test('invalid requests throw invalid_config every time, before anything is sent; the memo never bypasses a check', async () => {
@@ -299,18 +381,67 @@ test('invalid requests throw invalid_config every time, before anything is sent;
   client.close()
 })
 
+
 test('a failing background refresh is reported, never thrown; callers keep the cached token until its margin', async () => {
   const invalidScope = status(400, { error: 'invalid_scope', error_description: 'scope withdrawn' })
-  const { client, clock, services, events } = setup([])
+  const { client, clock, services, events } = setup([], { retry: { baseDelayMs: 200, maxDelayMs: 200 } })
   const first = await client.getToken()
-  services.script.push(invalidScope)
+  services.script.push(invalidScope, invalidScope)
   clock.advance(100_000) // past 75 %, before the margin
   assert.equal((await client.getToken()).accessToken, first.accessToken)
   await settle()
   const failed = events.filter((e) => e.type === 'failed')
   assert.equal(failed.length, 1)
   assert.equal(failed[0]!.type === 'failed' && failed[0]!.background, true)
-  assert.equal((await client.getToken()).accessToken, first.accessToken) // and a new refresh starts behind it
+  assert.equal(services.grants.length, 2)
+  // 200 hits in the next 200 ms: the refresh backs off (from the retry base delay) instead of one request per hit.
+  for (let ms = 0; ms < 200; ms++) {
+    assert.equal((await client.getToken()).accessToken, first.accessToken)
+    clock.advance(1)
+    await settle()
+  }
+  assert.equal(services.grants.length, 2) // was 200 requests, one per hit
+  // 200 ms after the failure the next hit refreshes again (and fails again: next wait 400 ms).
+  assert.equal((await client.getToken()).accessToken, first.accessToken)
+  await settle()
   assert.equal(services.grants.length, 3)
+  assert.equal(events.filter((e) => e.type === 'failed').length, 2)
+  clock.advance(399)
+  assert.equal((await client.getToken()).accessToken, first.accessToken)
+  await settle()
+  assert.equal(services.grants.length, 3)
+  client.close()
+})
+
+test('refreshes after failures back off, doubling, yet are still tried before the margin; a success ends the backoff', async () => {
+  const withdrawn = status(400, { error: 'invalid_scope', error_description: 'scope withdrawn' })
+  // A 119 s token, refreshed ahead from 89.25 s, handed out until 114 s: 24.75 s of refreshes in the background.
+  const { client, clock, services, events } = setup([], { retry: { baseDelayMs: 1000, maxDelayMs: 1000 } })
+  const t0 = clock.now()
+  const first = await client.getToken()
+  services.script.push(...Array.from({ length: 100 }, () => withdrawn))
+  const refreshedAt: number[] = []
+  clock.advance(89_250)
+  // A hit every 10 ms up to the margin: 2475 hits.
+  while (clock.now() < t0 + 114_000) {
+    const before = services.grants.length
+    assert.equal((await client.getToken()).accessToken, first.accessToken)
+    await settle()
+    if (services.grants.length > before) refreshedAt.push(clock.now() - t0)
+    clock.advance(10)
+  }
+  // 1 s, 2 s, 4 s, 8 s apart while that leaves time, then half of what is left before the margin (never less than
+  // the base delay): 9 requests for 2475 hits, the last 210 ms before the margin.
+  assert.deepEqual(refreshedAt, [89_250, 90_250, 92_250, 96_250, 104_250, 109_130, 111_570, 112_790, 113_790])
+  assert.equal(events.filter((e) => e.type === 'failed').length, refreshedAt.length)
+  // Past the margin a caller waits for a fetch of its own, backoff or not; a success ends the backoff.
+  services.script.length = 0
+  const fresh = await client.getToken()
+  assert.notEqual(fresh.accessToken, first.accessToken)
+  assert.equal(services.grants.length, 1 + refreshedAt.length + 1)
+  clock.advance(89_250) // the new token's own refresh ahead, at once
+  await client.getToken()
+  await settle()
+  assert.equal(services.grants.length, 1 + refreshedAt.length + 2)
   client.close()
 })

@@ -4,6 +4,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { MaskinportenClient } from '../../src/client.js'
+import type { StoredToken, TokenStore } from '../../src/cache.js'
 import type { ClientEvent, MaskinportenClientOptions } from '../../src/client-options.js'
 import type { MaskinportenConfig } from '../../src/config.js'
 import { startEmulator, type Emulator, type EmulatorClient } from '../../src/emulator/index.js'
@@ -59,6 +60,27 @@ test('10 000 concurrent callers: one request, one token for all', async () => {
   const { client } = clientOn(emu, clientId)
   const results = await Promise.all(Array.from({ length: 10_000 }, () => client.getToken({ orgNummer: CUSTOMER })))
   assert.equal(new Set(results.map((r) => r.accessToken)).size, 1)
+  assert.deepEqual(emu.stats().token, { requests: 1, issued: 1, rejected: 0 })
+})
+
+test('10 000 concurrent callers with an async (shared) store: still one request', async () => {
+  const { emu, clientId } = await emulator()
+  const entries = new Map<string, StoredToken>()
+  const later = <T>(value: () => T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value()), 5))
+  const store: TokenStore = {
+    get: (key) => {
+      const value = entries.get(key)
+      return later(() => value)
+    },
+    set: (key, token) => later(() => void entries.set(key, token)),
+    delete: (key) => later(() => void entries.delete(key)),
+  }
+  const { client } = clientOn(emu, clientId, { store })
+  const results = await Promise.all(Array.from({ length: 10_000 }, () => client.getToken({ orgNummer: CUSTOMER })))
+  assert.equal(new Set(results.map((r) => r.accessToken)).size, 1)
+  // Callers arriving while the token is written to the store share it too.
+  const late = await Promise.all(Array.from({ length: 1_000 }, () => client.getToken({ orgNummer: CUSTOMER })))
+  assert.equal(new Set(late.map((r) => r.accessToken)).size, 1)
   assert.deepEqual(emu.stats().token, { requests: 1, issued: 1, rejected: 0 })
 })
 

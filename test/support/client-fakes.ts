@@ -1,4 +1,5 @@
 // A scripted Maskinporten + Altinn behind an injected fetch, for the client's unit tests: no sockets, no clock.
+import type { StoredToken, TokenStore } from '../../src/cache.js'
 import { decodeToken } from '../../src/token.js'
 
 /** What the fake saw of one token request. */
@@ -116,4 +117,37 @@ export function manualClock(start = Date.UTC(2026, 0, 15, 12, 0, 0)) {
 /** Lets pending promise callbacks and I/O callbacks run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
+ * A TokenStore with network latency, as Redis across a network would be: `get` reads the value when it is issued
+ * and answers `getMs` later; `set` lands `setMs` after it is issued, and resolves then. `sets` counts writes.
+ */
+export function slowStore(getMs: number, setMs: number) {
+  const entries = new Map<string, StoredToken>()
+  const later = <T>(ms: number, value: () => T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value()), ms))
+  const stats = { gets: 0, sets: 0 }
+  const store: TokenStore = {
+    get(key) {
+      stats.gets++
+      const value = entries.get(key)
+      return later(getMs, () => value)
+    },
+    set(key, token) {
+      stats.sets++
+      return later(setMs, () => void entries.set(key, token))
+    },
+    delete(key) {
+      return later(setMs, () => void entries.delete(key))
+    },
+  }
+  return { store, entries, stats }
+}
+
+/** `fetch` answering `ms` later, on a real timer (a server that takes its time). */
+export function slowed(fetch: typeof globalThis.fetch, ms: number): typeof globalThis.fetch {
+  return async (input, init) => {
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    return fetch(input, init)
+  }
 }
