@@ -96,7 +96,7 @@ export default async function bench(): Promise<void> {
       Response.json({ access_token: `${String(++n).padStart(8, '0')}${'x'.repeat(size - 8)}`, token_type: 'Bearer', expires_in: 119, scope: SCOPE })
     const collect = gc()
     const orgs = orgNumbers(10_000)
-    // Each request's AbortSignal.timeout lives until it fires: a short timeout, and a wait, measure the steady state.
+    // A short pause before measuring lets the warm-up's garbage settle, so the figure is the steady state.
     const many = new MaskinportenClient({ ...config, fetch, timeoutMs: 200 })
     await many.getToken({ orgNummer: orgs[0] }) // warm up the code paths before measuring
     await new Promise((resolve) => setTimeout(resolve, 300))
