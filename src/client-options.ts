@@ -66,5 +66,5 @@ export interface GetTokenOptions {
   forceRefresh?: boolean
 }
 
-/** What changes an Altinn token. */
-export type AltinnTokenOptions = Pick<GetTokenOptions, 'scope' | 'orgNummer' | 'externalRef' | 'forceRefresh'>
+/** What changes an Altinn token: the Maskinporten token it is exchanged from. */
+export type AltinnTokenOptions = GetTokenOptions

@@ -135,9 +135,27 @@ export class MaskinportenClient {
    * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
    */
   async altinnToken(options: AltinnTokenOptions = {}): Promise<string> {
-    const target = this.#target(options)
-    const got = this.#cache.obtain(target.altinnKey, 'exchange', target.fetchAltinn, options.forceRefresh === true)
+    const got = this.#altinn(options)
     return (isThenable(got) ? await got : got).accessToken
+  }
+
+  /**
+   * {@link altinnToken} with its expiry and scope: the same cache entry, as a {@link TokenResult} (`expiresAt` by
+   * this client's clock, from the Altinn token's own life; `scope` that of the Maskinporten token it came from).
+   *
+   * @example
+   * ```ts
+   * const { accessToken, expiresAt } = await client.altinnTokenResult({ orgNummer: '310702641' })
+   * ```
+   */
+  async altinnTokenResult(options: AltinnTokenOptions = {}): Promise<TokenResult> {
+    const got = this.#altinn(options)
+    return new TokenResult(isThenable(got) ? await got : got, this.#now())
+  }
+
+  #altinn(options: AltinnTokenOptions): StoredToken | Promise<StoredToken> {
+    const target = this.#target(options)
+    return this.#cache.obtain(target.altinnKey, 'exchange', target.fetchAltinn, options.forceRefresh === true)
   }
 
   /** The seed's `get_systemuser_token`: an Altinn token for the system user of `orgNummer`, default scopes. */
@@ -226,11 +244,12 @@ export class MaskinportenClient {
     const { issuer, clientId, exchangeUrl } = this.#config
     // The scope set, not the string: "a b" and "b a" are one token.
     const scopeSet = params.scope.split(' ').sort().join(' ')
-    const who = [params.orgNummer ?? null, params.externalRef ?? null]
+    // Everything that changes the Maskinporten token changes the Altinn token made from it.
+    const request = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
     const target: Target = {
       params,
-      key: JSON.stringify(['maskinporten', issuer, clientId, scopeSet, ...who, params.resource ?? null, params.consumerOrg ?? null]),
-      altinnKey: JSON.stringify(['altinn', exchangeUrl, issuer, clientId, scopeSet, ...who]),
+      key: JSON.stringify(['maskinporten', ...request]),
+      altinnKey: JSON.stringify(['altinn', exchangeUrl, ...request]),
       fetchToken: (flight) => this.#fetchMaskinporten(target, flight),
       fetchAltinn: (flight) => this.#fetchAltinn(target, flight),
     }

@@ -186,6 +186,45 @@ test('the Altinn token is cached for its own life (exp - iat), the Maskinporten 
   client.close()
 })
 
+test('altinnTokenResult: the Altinn token with its expiry and scope, the same cache entry as altinnToken', async () => {
+  const { client, clock, services } = setup()
+  const result = await client.altinnTokenResult({ orgNummer: ORG })
+  assert.equal(result.tokenType, 'Bearer')
+  assert.equal(result.scope, 'granted', "the scope of the Maskinporten token it came from")
+  assert.equal(result.expiresAt, clock.now() + 1800_000)
+  assert.equal(result.expiresIn, 1800)
+  assert.doesNotMatch(inspect(result), new RegExp(result.accessToken))
+  clock.advance(60_000)
+  assert.equal(await client.altinnToken({ orgNummer: ORG }), result.accessToken)
+  const again = await client.altinnTokenResult({ orgNummer: ORG })
+  assert.equal(again.accessToken, result.accessToken)
+  assert.equal(again.expiresIn, 1740)
+  assert.equal(services.exchanges.length, 1)
+  assert.notEqual((await client.altinnTokenResult({ orgNummer: ORG, forceRefresh: true })).accessToken, result.accessToken)
+  assert.equal(services.exchanges.length, 2)
+  assert.equal(services.grants.length, 1, 'a forced exchange uses the Maskinporten token still good')
+  client.close()
+})
+
+test('resource and consumerOrg change the Altinn token: each its own grant, exchange and cache entry', async () => {
+  const { client, services } = setup()
+  const variants = [{}, { resource: 'https://api.example/' }, { consumerOrg: OTHER_ORG }, { resource: ['https://api.example/'], consumerOrg: OTHER_ORG }]
+  const tokens = []
+  for (const variant of variants) tokens.push(await client.altinnToken({ orgNummer: ORG, ...variant }))
+  assert.equal(new Set(tokens).size, variants.length)
+  assert.equal(services.exchanges.length, variants.length)
+  assert.deepEqual(
+    services.grants.map((g) => [g.claims.resource, g.claims.consumer_org]),
+    [[undefined, undefined], [['https://api.example/'], undefined], [undefined, OTHER_ORG], [['https://api.example/'], OTHER_ORG]],
+  )
+  for (const [i, variant] of variants.entries()) {
+    assert.equal(await client.altinnToken({ orgNummer: ORG, ...variant }), tokens[i])
+    assert.equal((await client.altinnTokenResult({ orgNummer: ORG, ...variant })).accessToken, tokens[i])
+  }
+  assert.equal(services.exchanges.length, variants.length, 'all cache hits')
+  client.close()
+})
+
 test('the seed flows are methods with the seed scopes', async () => {
   const { client, services } = setup()
   await client.adminToken()

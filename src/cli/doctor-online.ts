@@ -1,13 +1,11 @@
 /**
  * The doctor's online checks: the issuer's metadata, the clock against the server's `Date`, and a real token
  * request (and exchange, when asked) whose error, if any, comes with the library's fix. The network calls go through
- * the library (`send`, the flows): nothing here calls `fetch`.
+ * the library (`send`, `MaskinportenClient`): nothing here calls `fetch`.
  */
-import { exchangeForAltinnToken } from '../altinn.js'
+import { MaskinportenClient } from '../client.js'
 import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config.js'
-import { getMaskinportenToken } from '../flows.js'
 import { parseJson, send, serverTimeOf } from '../http.js'
-import { decodeToken } from '../token.js'
 import { message, type Report } from './doctor-report.js'
 import { setting, type Settings } from './settings.js'
 import type { TokenRequest } from './token-request.js'
@@ -49,24 +47,27 @@ export async function checkOnline(
     report.skip('token request', 'skipped: fix the checks above first')
     return
   }
-  const resolved = resolveConfig(config) // checked offline already
-  let accessToken: string
+  const { exchangeUrl } = resolveConfig(config) // checked offline already
+  // One attempt, as the functional API makes: a check reports the first error, not what a retry hides.
+  const client = new MaskinportenClient(config, { retry: { maxAttempts: 1 } })
   try {
-    const response = await getMaskinportenToken(config, request.scope, request.grant)
-    accessToken = response.access_token
-    report.ok('token request', `Maskinporten issued a token for "${response.scope ?? request.scope}", lives ${response.expires_in} s`)
-  } catch (err) {
-    report.fail('token request', message(err))
-    return
-  }
-  if (!altinn) return
-  try {
-    const altinnToken = await exchangeForAltinnToken(resolved, accessToken)
-    const { expiresAt } = decodeToken(altinnToken)
-    const life = expiresAt === undefined ? '' : `, lives ${Math.round((expiresAt - Date.now()) / 1000)} s`
-    report.ok('Altinn exchange', `${resolved.exchangeUrl} issued an Altinn token${life}`)
-  } catch (err) {
-    report.fail('Altinn exchange', message(err))
+    const options = { scope: request.scope, ...request.grant }
+    try {
+      const token = await client.getToken(options)
+      report.ok('token request', `Maskinporten issued a token for "${token.scope}", lives ${token.expiresIn} s`)
+    } catch (err) {
+      report.fail('token request', message(err))
+      return
+    }
+    if (!altinn) return
+    try {
+      const token = await client.altinnTokenResult(options) // exchanges the token just fetched
+      report.ok('Altinn exchange', `${exchangeUrl} issued an Altinn token, lives ${token.expiresIn} s`)
+    } catch (err) {
+      report.fail('Altinn exchange', message(err))
+    }
+  } finally {
+    client.close()
   }
 }
 

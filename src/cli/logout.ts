@@ -2,7 +2,7 @@
  * `maskinporten logout`: forgets every cached token (Wenche's `logout`). Keys and configuration are left alone.
  */
 import type { CliContext } from './context.js'
-import { cacheDir, clearTokenCache } from './file-cache.js'
+import { cacheDir, FileTokenStore } from './file-store.js'
 import { parseFlags } from './usage.js'
 
 /** `maskinporten logout --help`. */
@@ -20,7 +20,7 @@ export async function logoutCommand(argv: string[], ctx: CliContext): Promise<nu
     return 0
   }
   const dir = cacheDir(ctx.env)
-  const removed = clearTokenCache(dir)
+  const removed = new FileTokenStore(dir).removeAll()
   ctx.err(`Removed ${removed} cached token${removed === 1 ? '' : 's'} from ${dir}\n`)
   return 0
 }

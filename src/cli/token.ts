@@ -1,25 +1,27 @@
 /**
  * `maskinporten token`: one access token on stdout, alone on its line, so that `$(maskinporten token)` works.
- * Everything else goes to stderr. Tokens are cached in files between runs (file-cache.ts) unless `--no-cache`.
+ * Everything else goes to stderr. The token comes from the library's `MaskinportenClient`, with its tokens kept in
+ * files between runs (file-store.ts) unless `--no-cache`.
  */
-import { exchangeForAltinnToken } from '../altinn.js'
-import { getMaskinportenToken } from '../flows.js'
-import { decodeToken } from '../token.js'
+import type { ClientEvent } from '../client-options.js'
+import { MaskinportenClient } from '../client.js'
+import type { RetryOptions } from '../retry.js'
+import type { TokenResult } from '../token-result.js'
 import type { CliContext } from './context.js'
-import {
-  cacheDir,
-  cacheKey,
-  readCachedToken,
-  writeCachedToken,
-  type CachedToken,
-} from './file-cache.js'
+import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeTime } from './output.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
 
-/** Altinn tokens live 30 minutes; used when one carries no readable `exp`. */
-const ALTINN_TOKEN_SECONDS = 1800
+/** A cached token is used only while more than this is left (milliseconds): the caller needs time to use it. */
+const MARGIN_MS = 30_000
+
+/**
+ * Someone is waiting at a prompt: a few quick retries of what another attempt may cure (no answer, 5xx, 429), then
+ * the error, within seconds rather than the library's 30.
+ */
+const RETRY = { deadlineMs: 10_000, maxAttempts: 4 } as const satisfies RetryOptions
 
 const FLAGS = {
   ...CONFIG_FLAGS,
@@ -41,8 +43,9 @@ Gets an access token and prints it, alone, on stdout. Notes go to stderr.
 
 ${TOKEN_REQUEST_HELP}
 ${CONFIG_FLAGS_HELP}
-Tokens are cached in $XDG_CACHE_HOME/wenche-maskinporten (or ~/.cache/wenche-maskinporten) and reused while at
-least 30 s of them is left; \`maskinporten logout\` removes them.
+Tokens are cached in $XDG_CACHE_HOME/wenche-maskinporten (or ~/.cache/wenche-maskinporten) and reused while
+more than ${MARGIN_MS / 1000} s of them is left; \`maskinporten logout\` removes them. No answer, 5xx and 429 are
+retried (up to ${RETRY.maxAttempts} attempts within ${RETRY.deadlineMs / 1000} s); other errors are reported at once.
 
 Examples:
   maskinporten token --env test
@@ -61,70 +64,60 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''
+  const store = values['no-cache'] === true ? undefined : new FileTokenStore(cacheDir(ctx.env), ctx.now)
 
-  const dir = cacheDir(ctx.env)
-  const key = cacheKey({
-    clientId: resolved.clientId,
-    kid: resolved.kid,
-    issuer: resolved.issuer,
-    scope: request.scope,
-    ...request.grant,
-    ...(altinn ? { altinnUrl: resolved.altinnUrl } : {}),
-  })
-  const useCache = values['no-cache'] !== true
-  const cached = useCache ? readCachedToken(dir, key, ctx.now()) : undefined
-  if (cached) {
-    ctx.err(`Cached: ${what}${org}, expires ${describeTime(cached.expires_at, ctx.now())}\n`)
-    print(ctx, cached, values.json === true)
-    return 0
+  // Progress on stderr, from the requests themselves: what is asked, and why it is asked again.
+  const announce: typeof globalThis.fetch = (input, init) => {
+    ctx.err(
+      String(input) === resolved.tokenEndpoint
+        ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${request.scope})\n`
+        : `Exchanging it at ${resolved.exchangeUrl} for an Altinn token\n`,
+    )
+    return resolved.fetch(input, init)
   }
-
-  ctx.err(`Asking ${resolved.issuer} for ${what}${org} (scope: ${request.scope})\n`)
-  const response = await getMaskinportenToken(config, request.scope, request.grant)
-  let token: CachedToken = {
-    access_token: response.access_token,
-    token_type: response.token_type,
-    expires_at: ctx.now() + response.expires_in * 1000,
-    ...(response.scope !== undefined ? { scope: response.scope } : {}),
-  }
-  if (altinn) {
-    const altinnToken = await exchangeForAltinnToken(resolved, response.access_token)
-    token = { ...token, access_token: altinnToken, token_type: 'Bearer', expires_at: altinnExpiry(altinnToken, ctx.now()) }
-  }
-  if (useCache) {
-    try {
-      writeCachedToken(dir, key, token)
-    } catch (err) {
-      // A token in hand is worth more than a cache; say why it was not stored and go on.
-      ctx.err(`Warning: could not cache the token in ${dir}: ${(err as Error).message}\n`)
+  let fetched = false
+  const onEvent = (event: ClientEvent): void => {
+    if (event.type === 'fetched' && event.endpoint === (altinn ? 'exchange' : 'token')) fetched = true
+    else if (event.type === 'retry') ctx.err(retryNote(event))
+    else if (event.type === 'store-error' && store) {
+      ctx.err(`Warning: could not ${event.operation === 'get' ? 'read' : 'update'} the token cache in ${store.dir}\n`)
     }
   }
-  ctx.err(`Got ${what}, expires ${describeTime(token.expires_at, ctx.now())}\n`)
-  print(ctx, token, values.json === true)
+  // refreshAhead 1: a run ends once it has its token, so a cache hit must not start a refresh that would hold it.
+  const client = new MaskinportenClient(
+    { ...config, fetch: announce },
+    { ...(store ? { store } : {}), marginMs: MARGIN_MS, refreshAhead: 1, retry: RETRY, now: ctx.now, onEvent },
+  )
+  let token: TokenResult
+  try {
+    const options = { scope: request.scope, ...request.grant }
+    token = altinn ? await client.altinnTokenResult(options) : await client.getToken(options)
+  } finally {
+    client.close()
+  }
+  const expires = `expires ${describeTime(token.expiresAt, ctx.now())}`
+  ctx.err(fetched ? `Got ${what}, ${expires}\n` : `Cached: ${what}${org}, ${expires}\n`)
+  ctx.out(`${values.json === true ? JSON.stringify(responseOf(token)) : token.accessToken}\n`)
   return 0
 }
 
-function altinnExpiry(token: string, nowMs: number): number {
-  try {
-    const { expiresAt } = decodeToken(token)
-    if (expiresAt !== undefined) return expiresAt
-  } catch {
-    // Altinn's token is a JWT today; if it ever is not, its documented lifetime will do.
+/** `Maskinporten answered 503 on attempt 1; trying again in 0.2 s`. */
+function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
+  const service = event.endpoint === 'token' ? 'Maskinporten' : 'Altinn'
+  if (event.reason === 'clock-skew') {
+    return `${service} says this machine's clock is off; trying again with a grant on its time\n`
   }
-  return nowMs + ALTINN_TOKEN_SECONDS * 1000
+  const what = event.status === undefined ? 'could not be reached' : `answered ${event.status}`
+  return `${service} ${what} on attempt ${event.attempt}; trying again in ${(event.delayMs / 1000).toFixed(1)} s\n`
 }
 
-function print(ctx: CliContext, token: CachedToken, json: boolean): void {
-  if (!json) {
-    ctx.out(`${token.access_token}\n`)
-    return
+/** The token response as `--json` prints it: `expires_at` in epoch seconds. */
+function responseOf(token: TokenResult): Record<string, string | number> {
+  return {
+    access_token: token.accessToken,
+    token_type: token.tokenType,
+    expires_in: token.expiresIn,
+    expires_at: Math.floor(token.expiresAt / 1000),
+    scope: token.scope,
   }
-  const response = {
-    access_token: token.access_token,
-    token_type: token.token_type,
-    expires_in: Math.max(0, Math.floor((token.expires_at - ctx.now()) / 1000)),
-    expires_at: Math.floor(token.expires_at / 1000),
-    ...(token.scope !== undefined ? { scope: token.scope } : {}),
-  }
-  ctx.out(`${JSON.stringify(response)}\n`)
 }

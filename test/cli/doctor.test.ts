@@ -20,7 +20,7 @@ test('doctor on a good setup: every check passes, the token is asked for and not
   assert.equal(r.code, 0, r.stdout + r.stderr)
   assert.match(r.stdout, /✓ issuer metadata: http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server/)
   assert.match(r.stdout, /✓ clock: this machine is in step with the issuer's clock/)
-  assert.match(r.stdout, /✓ token request: Maskinporten issued a token for "altinn:instances.read altinn:instances.write", lives 119 s/)
+  assert.match(r.stdout, /✓ token request: Maskinporten issued a token for "altinn:instances.read altinn:instances.write", lives 11\d s/)
   assert.match(r.stdout, /✓ Altinn exchange: .* issued an Altinn token, lives 1[78]\d\d s/)
   assert.doesNotMatch(r.stdout, /✗/)
   assert.equal(fx.setup.emu.stats().token.issued, before.token.issued + 1)

@@ -64,7 +64,7 @@ test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses 
   assert.equal(statSync(cacheDir).mode & 0o777, 0o700)
   const files = readdirSync(cacheDir)
   assert.equal(files.length, 1)
-  assert.match(files[0]!, /^token-[0-9a-f]{32}\.json$/)
+  assert.match(files[0]!, /^token-[0-9a-f]{64}\.json$/)
   assert.equal(statSync(join(cacheDir, files[0]!)).mode & 0o777, 0o600)
 
   // A different request is a different entry.
@@ -84,11 +84,16 @@ test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses 
 test('--altinn --org: an Altinn token for the customer\'s system user; --json gives the response', async () => {
   const env = fx.setup.env(fx.keyFile, { XDG_CACHE_HOME: join(fx.dir, 'cache-b') })
   const exchanges = fx.setup.emu.stats().exchange.issued
-  const altinn = decodeToken(theToken(await run(['token', '--altinn', '--org', CUSTOMER_ORG], env)))
+  const altinnToken = theToken(await run(['token', '--altinn', '--org', CUSTOMER_ORG], env))
+  const altinn = decodeToken(altinnToken)
   assert.equal(fx.setup.emu.stats().exchange.issued, exchanges + 1)
   assert.match(String(altinn.claims.iss), /\/authentication\/api\/v1\/openid\/$/)
   assert.match(JSON.stringify(altinn.claims.authorization_details), new RegExp(`0192:${CUSTOMER_ORG}`))
   assert.ok(altinn.expiresAt! - Date.now() > 1700_000, 'Altinn tokens live 30 minutes')
+  const again = await run(['token', '--altinn', '--org', CUSTOMER_ORG], env)
+  assert.equal(theToken(again), altinnToken)
+  assert.match(again.stderr, /Cached: an Altinn token as the system user of 310702641, expires .*\(in 1[78]\d\d s\)/)
+  assert.equal(fx.setup.emu.stats().exchange.issued, exchanges + 1, 'the Altinn token is reused from the file cache')
 
   const json = await run(['token', '--json', '--admin', '--no-cache'], env)
   assert.equal(json.code, 0, json.stderr)
@@ -102,6 +107,36 @@ test('--altinn --org: an Altinn token for the customer\'s system user; --json gi
   // expires_in is the lifetime less one second, so expires_at may come a second before the token's exp.
   const exp = decodeToken(response.access_token as string).expiresAt! / 1000
   assert.ok(exp - (response.expires_at as number) >= 0 && exp - (response.expires_at as number) <= 2)
+})
+
+test('a 503 is retried, with a note on stderr; the progress names what is asked where', async () => {
+  const env = fx.setup.env(fx.keyFile)
+  const before = fx.setup.emu.stats().token.requests
+  fx.setup.emu.injectFault({ endpoint: 'token', kind: 'status', status: 503, times: 1 })
+  const r = await run(['token', '--no-cache', '--altinn'], env)
+  theToken(r)
+  assert.equal(fx.setup.emu.stats().token.requests, before + 2)
+  assert.match(r.stderr, /^Asking http:\/\/\S+ for a Maskinporten token \(scope: altinn:instances.read altinn:instances.write\)$/m)
+  assert.match(r.stderr, /^Maskinporten answered 503 on attempt 1; trying again in \d\.\d s$/m)
+  assert.match(r.stderr, /^Exchanging it at http:\/\/\S+ for an Altinn token$/m)
+  assert.match(r.stderr, /^Got an Altinn token, expires /m)
+})
+
+test('an unreachable issuer: a few quick attempts, then the error, within seconds', async () => {
+  const started = Date.now()
+  const r = await run(['token', '--no-cache'], fx.setup.env(fx.keyFile, { MASKINPORTEN_ISSUER: `http://127.0.0.1:${await closedPort()}/` }))
+  assert.equal(r.code, 1)
+  assert.equal(r.stderr.match(/^Maskinporten could not be reached on attempt \d; trying again/gm)?.length, 3)
+  assert.match(r.stderr, /Could not reach Maskinporten at .*connection refused/)
+  assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`)
+})
+
+test('a cache that cannot be written: a warning on stderr, and the token all the same', async () => {
+  const notADir = join(fx.dir, 'not-a-dir')
+  writeFileSync(notADir, '')
+  const r = await run(['token'], fx.setup.env(fx.keyFile, { XDG_CACHE_HOME: notADir }))
+  theToken(r)
+  assert.match(r.stderr, /Warning: could not update the token cache in .*not-a-dir\/wenche-maskinporten/)
 })
 
 test('grant: a signed grant on stdout that the token endpoint takes once; the note on stderr', async () => {
