@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { invalidConfig, MaskinportenError } from './errors.js'
+import { describeValue, invalidConfig, MaskinportenError } from './errors.js'
 import { loadSigningKey, type KeySource } from './keys.js'
 
 /** Digdir's two Maskinporten environments. `test` pairs with Altinn's tt02. */
@@ -95,11 +95,12 @@ function checkUrl(value: unknown, field: string): string {
   let url: URL
   try {
     url = new URL(value)
-  } catch (err) {
-    throw invalidConfig(field, `is not an absolute URL: "${value}"`, err)
+  } catch {
+    // No cause: URL's TypeError carries the input, which may be anything a user pasted.
+    throw invalidConfig(field, `is not an absolute URL: ${describeValue(value)}`)
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw invalidConfig(field, `must be an http(s) URL, got "${url.protocol}"`)
+    throw invalidConfig(field, `must be an http(s) URL, got ${describeValue(url.protocol)}`)
   }
   return value
 }
@@ -120,7 +121,7 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   const kid = checkText(config.kid, 'kid', 'the key id registered with the public key on the client')
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
-    throw invalidConfig('env', `must be "test" or "prod", got ${JSON.stringify(env)}`)
+    throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(env)}`)
   }
   if (config.privateKeyPem !== undefined && config.privateKey !== undefined) {
     throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
@@ -229,7 +230,7 @@ export function configFromEnv(
   const wencheEnv = get('WENCHE_ENV')
   if (wencheEnv !== undefined) {
     if (wencheEnv !== 'test' && wencheEnv !== 'prod') {
-      throw envError('WENCHE_ENV', `must be "test" or "prod", got "${wencheEnv}"`)
+      throw envError('WENCHE_ENV', `must be "test" or "prod", got ${describeValue(wencheEnv)}`)
     }
     config.env = wencheEnv
   }

@@ -72,6 +72,29 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
   return out
 }
 
+/** Settings quoted in messages are cut to this many characters. */
+const MAX_QUOTED_CHARS = 100
+
+/**
+ * A setting's value as a message may quote it: JSON-quoted, unless it looks like key material or a token (PEM
+ * armour, a line break, JWK members, a JWT, or simply long), which is described by its length instead. Users paste
+ * keys into the wrong variable; the error must not print them back.
+ *
+ * @example
+ * ```ts
+ * describeValue('staging') // '"staging"'
+ * describeValue(pemText)   // '(1704 characters, not shown: looks like key material)'
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value !== 'string') return value === undefined ? 'nothing' : typeof value
+  const secretLike =
+    value.length > MAX_QUOTED_CHARS ||
+    /-----BEGIN|[\r\n]|"(d|kty|p|q)"\s*:/.test(value) ||
+    maskTokens(value) !== value
+  return secretLike ? `(${value.length} characters, not shown: looks like key material)` : JSON.stringify(value)
+}
+
 /** Cuts text to `max` characters, saying how much was left out. */
 export function cap(text: string, max: number = MAX_ERROR_BODY_CHARS): string {
   return text.length > max ? `${text.slice(0, max)}… [${text.length - max} more characters]` : text

@@ -3,7 +3,7 @@
  *
  * @see https://www.brreg.no/om-oss/registrene-vare/om-enhetsregisteret/organisasjonsnummeret/
  */
-import { invalidConfig } from './errors.js'
+import { describeValue, invalidConfig } from './errors.js'
 
 const WEIGHTS = [3, 2, 7, 6, 5, 4, 3, 2] as const
 
@@ -45,8 +45,8 @@ export function isValidOrgNummer(value: unknown): boolean {
 export function parseOrgNummer(value: unknown): { ok: true; orgNummer: string } | { ok: false; problem: string } {
   if (typeof value !== 'string') return { ok: false, problem: `must be a string of nine digits, got ${typeof value}` }
   const digits = strip(value)
-  if (!/^\d{9}$/.test(digits)) return { ok: false, problem: `"${value}" is not nine digits` }
-  if (!checkDigitOk(digits)) return { ok: false, problem: `"${value}" has a wrong check digit (mod 11)` }
+  if (!/^\d{9}$/.test(digits)) return { ok: false, problem: `${describeValue(value)} is not nine digits` }
+  if (!checkDigitOk(digits)) return { ok: false, problem: `${describeValue(value)} has a wrong check digit (mod 11)` }
   return { ok: true, orgNummer: digits }
 }
 

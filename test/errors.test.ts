@@ -64,3 +64,14 @@ test('VERSION matches package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   assert.equal(VERSION, pkg.version)
 })
+
+test('describeValue quotes settings, but never what looks like a key or a token', async () => {
+  const { describeValue } = await import('../src/errors.js')
+  assert.equal(describeValue('staging'), '"staging"')
+  assert.equal(describeValue(undefined), 'nothing')
+  assert.equal(describeValue(42), 'number')
+  const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n'
+  for (const secret of [pem, '{"kty":"RSA","d":"abc"}', 'eyJhbGciOi.eyJzdWIiOi.c2ln', 'x'.repeat(101), 'a\nb']) {
+    assert.match(describeValue(secret), /^\(\d+ characters, not shown: looks like key material\)$/)
+  }
+})
