@@ -107,9 +107,10 @@ const byDigest = new Map<string, KeyObject>()
 const byObject = new WeakMap<object, KeyObject>()
 let parses = 0
 
-function digest(material: string | Uint8Array, passphrase: string | undefined): string {
+function digest(kind: 'pem' | 'jwk', material: string | Uint8Array, passphrase: string | undefined): string {
   const hash = createHash('sha256')
-  hash.update(typeof material === 'string' ? 'text:' : 'bytes:')
+  // The kind is part of the digest: PEM text given as privateKey (a JWK field) must not find the parsed PEM.
+  hash.update(`${kind}:${typeof material === 'string' ? 'text' : 'bytes'}:`)
   hash.update(material)
   hash.update('\0')
   hash.update(passphrase ?? '')
@@ -135,14 +136,14 @@ export function loadSigningKey(source: KeySource): KeyObject {
   const { privateKeyPem, privateKey, passphrase } = source
   if (privateKey instanceof KeyObject) return checkSigningKey(privateKey)
   if (privateKeyPem !== undefined) {
-    const id = digest(privateKeyPem, passphrase)
+    const id = digest('pem', privateKeyPem, passphrase)
     const hit = byDigest.get(id)
     if (hit) return hit
     parses++
     return remember(id, checkSigningKey(parsePem(privateKeyPem, passphrase)))
   }
   if (typeof privateKey === 'string') {
-    const id = digest(privateKey, undefined)
+    const id = digest('jwk', privateKey, undefined)
     const hit = byDigest.get(id)
     if (hit) return hit
     parses++
