@@ -25,3 +25,9 @@ test('generateSigningKey: a PKCS#8 PEM that loads, and a JWK that verifies what 
   assert.ok(verify('sha256', Buffer.from('x'), createPublicKey({ key: { ...made.publicJwk }, format: 'jwk' }), signature))
   await assert.rejects(generateSigningKey({ bits: 1024 }), { code: 'invalid_config' })
 })
+
+test('a PEM given as privateKey is refused even after the same PEM was loaded as privateKeyPem', () => {
+  const pem = testKey().pkcs8
+  loadSigningKey({ privateKeyPem: pem })
+  assert.throws(() => loadSigningKey({ privateKey: pem }), { code: 'jwt_sign_failed', message: /not JSON/ })
+})
