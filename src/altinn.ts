@@ -4,7 +4,7 @@
  * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
  */
 import type { ResolvedConfig } from './config.js'
-import { MaskinportenError, scrub } from './errors.js'
+import { bodyShape, MaskinportenError, safeBody } from './errors.js'
 import { altinnHint } from './hints.js'
 import { retryAfterMsOf, send, serverTimeOf, type HttpResponse } from './http.js'
 import { describeNonOAuthBody, type RequestOptions } from './maskinporten.js'
@@ -41,14 +41,16 @@ export async function exchangeForAltinnToken(
 export function processExchangeResponse(res: HttpResponse, secrets: readonly string[] = []): string {
   if (res.status === 200) {
     const token = stripQuotes(res.body.trim()).trim()
-    if (token !== '' && !/\s/.test(token)) return token
+    // Altinn's token is always a JWT: anything else (JSON, an error page behind a 200) is not taken as one.
+    if (JWT_SHAPE.test(token)) return token
     // Whatever it is, it came where a token belongs: keep its size, not its content.
     throw new MaskinportenError('altinn_exchange_error', 'Altinn answered 200 but the body is not a token', {
       status: 200,
-      body: `[${res.body.length} characters, not shown]`,
+      body: bodyShape(res.body),
     })
   }
-  const body = scrub(res.body, secrets)
+  // Parsed and scrubbed before anything is read from it: problem details are shown in the message.
+  const body = safeBody(res.body, secrets)
   const title = problemTitle(body)
   const what = title ? `: ${title}` : ` ${describeNonOAuthBody(res)}`
   const retryAfterMs = retryAfterMsOf(res.headers)
@@ -61,6 +63,8 @@ export function processExchangeResponse(res: HttpResponse, secrets: readonly str
     hint: altinnHint(res.status, body),
   })
 }
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
 function stripQuotes(text: string): string {
   return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text

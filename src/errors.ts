@@ -72,6 +72,50 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
   return out
 }
 
+/** Fields that hold credentials in OAuth JSON, masked whatever their shape (an opaque token is not JWT-shaped). */
+const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['access_token', 'refresh_token', 'id_token', 'assertion', 'client_assertion'])
+
+function scrubJson(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') return scrub(value, secrets)
+  if (Array.isArray(value)) return value.map((v) => scrubJson(v, secrets))
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = CREDENTIAL_FIELDS.has(k) ? '[masked]' : scrubJson(v, secrets)
+    return out
+  }
+  return value
+}
+
+/**
+ * A response body safe to keep on an error or show in a message. JSON is parsed first (so that an escaped token,
+ * `\u0065yJ…` or `\u002B` in an opaque one, cannot slip past), every string in it scrubbed, credential fields
+ * masked, and written back; anything else is scrubbed as text.
+ *
+ * @param secrets what was sent (a grant, a token), masked wherever the body echoes it.
+ */
+export function safeBody(body: string, secrets: readonly string[] = []): string {
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch {
+    return scrub(body, secrets)
+  }
+  return JSON.stringify(scrubJson(json, secrets))
+}
+
+/** What a body that should have held a token looked like, without any of its content. */
+export function bodyShape(body: string): string {
+  try {
+    const json: unknown = JSON.parse(body)
+    if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+      return `[${body.length} characters: a JSON object with ${Object.keys(json).join(', ') || 'no fields'}; values not kept]`
+    }
+    return `[${body.length} characters: JSON ${Array.isArray(json) ? 'array' : typeof json}; not kept]`
+  } catch {
+    return `[${body.length} characters, not JSON; not kept]`
+  }
+}
+
 /** Settings quoted in messages are cut to this many characters. */
 const MAX_QUOTED_CHARS = 100
 

@@ -6,7 +6,7 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 import type { ResolvedConfig } from './config.js'
-import { cap, MaskinportenError, scrub } from './errors.js'
+import { bodyShape, cap, MaskinportenError, safeBody, scrub } from './errors.js'
 import { maskinportenHint } from './hints.js'
 import { parseJson, retryAfterMsOf, send, serverTimeOf, type HttpResponse } from './http.js'
 
@@ -63,17 +63,6 @@ function lifetime(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined
 }
 
-/** Fields of a token response that are credentials, masked before a body is kept on an error. */
-const CREDENTIAL_FIELDS = ['access_token', 'refresh_token', 'id_token'] as const
-
-/** A body safe to keep: JSON credential fields masked whatever their shape (an opaque token is not JWT-shaped). */
-function safeBody(json: unknown, body: string): string {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return body
-  const copy: Record<string, unknown> = { ...(json as Record<string, unknown>) }
-  for (const field of CREDENTIAL_FIELDS) if (field in copy) copy[field] = '[masked]'
-  return JSON.stringify(copy)
-}
-
 /** The longest error description we put in a message; the whole (capped) body stays on `body`. */
 const MAX_DESCRIPTION_CHARS = 500
 
@@ -99,7 +88,8 @@ export function processTokenResponse(res: HttpResponse, secrets: readonly string
     throw new MaskinportenError(
       'maskinporten_error',
       'Maskinporten answered 200 but the body is not a token response (no access_token and expires_in)',
-      { status: 200, body: scrub(safeBody(json, res.body), secrets), ...(serverTime !== undefined ? { serverTime } : {}) },
+      // It came where a token belongs, in whatever shape: keep its shape, never its values.
+      { status: 200, body: bodyShape(res.body), ...(serverTime !== undefined ? { serverTime } : {}) },
     )
   }
   const fields = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {}
@@ -117,7 +107,7 @@ export function processTokenResponse(res: HttpResponse, secrets: readonly string
     : describeNonOAuthBody(res)
   throw new MaskinportenError('maskinporten_error', `Maskinporten answered ${res.status} ${what}`, {
     status: res.status,
-    body: scrub(safeBody(json, res.body), secrets),
+    body: safeBody(res.body, secrets),
     oauthError,
     oauthErrorDescription: description,
     mpCode,

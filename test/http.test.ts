@@ -304,7 +304,7 @@ test('an opaque token in a 200 that is not a token response is not kept', async 
     const err = await failure(getAdminToken(config()))
     assert.equal(err.status, 200)
     assertNoSecrets([err.message, err.body, JSON.stringify(err), inspect(err)], [opaque])
-    assert.match(err.body!, /"access_token":"\[masked\]"/)
+    assert.match(err.body!, /^\[\d+ characters: a JSON object with access_token.*values not kept\]$/)
   }
 })
 
@@ -322,4 +322,34 @@ test('an opaque Maskinporten token echoed by the exchange is masked; a bad 200 b
   server.handle('/authentication/api/v1/exchange/maskinporten', (_req, res) => res.end(`two parts ${opaque}`))
   err = await failure(getAltinnToken(config()))
   assertNoSecrets([err.message, err.body, JSON.stringify(err)], [opaque])
+})
+
+test('tokens escaped inside JSON cannot slip past: problem details, error_description, non-object JSON', async () => {
+  const escape = (text: string) => text.replace(/e/g, '\\u0065').replace(/\+/g, '\\u002B')
+  const opaque = 'opaque+token+with+plus+signs+0123456789'
+  server.handle('/token', (_req, res) => json(res, 200, { access_token: opaque, token_type: 'Bearer', expires_in: 119 }))
+  server.handle('/authentication/api/v1/exchange/maskinporten', (_req, res) =>
+    res.writeHead(401, { 'content-type': 'application/problem+json' })
+      .end(`{"title":"Unauthorized","detail":"Token ${escape(opaque)} and ${escape(MP_TOKEN)} rejected","status":401}`),
+  )
+  let err = await failure(getAltinnToken(config()))
+  assertNoSecrets([err.message, err.body, JSON.stringify(err), JSON.stringify(JSON.parse(err.body!))], [opaque, MP_TOKEN])
+  assert.match(err.message, /401: Unauthorized: Token \[secret masked\] and \[jwt masked\] rejected/)
+
+  for (const body of [`"${escape(MP_TOKEN)}"`, `["${escape(MP_TOKEN)}"]`, `{"error":"invalid_grant","error_description":"bad ${escape(MP_TOKEN)}"}`]) {
+    server.handle('/token', (_req, res) => res.writeHead(400, { 'content-type': 'application/json' }).end(body))
+    err = await failure(getAdminToken(config()))
+    const parsed = JSON.stringify(JSON.parse(err.body!))
+    assertNoSecrets([err.message, err.body, parsed, JSON.stringify(err)], [MP_TOKEN])
+  }
+})
+
+test('a 200 from the exchange that is not a JWT is not taken as the Altinn token', async () => {
+  tokenOk()
+  for (const body of ['{"token":"ALTINN-SECRET-VALUE-1234"}', 'ALTINN-SECRET-VALUE-1234', 'a.b']) {
+    server.handle('/authentication/api/v1/exchange/maskinporten', (_req, res) => res.end(body))
+    const err = await failure(getAltinnToken(config()))
+    assert.equal(err.code, 'altinn_exchange_error')
+    assertNoSecrets([err.message, err.body, JSON.stringify(err)], ['ALTINN-SECRET-VALUE-1234'])
+  }
 })
