@@ -4,9 +4,26 @@
  * `$XDG_CACHE_HOME/wenche-maskinporten` (or `~/.cache/...`): directory 0700, files 0600, each written to a
  * temporary file and renamed, so a reader never sees half a token. A file is named by the SHA-256 of the client's
  * store key; neither the key nor any key material goes into the file.
+ *
+ * File names are predictable, so the store trusts only what no one else can have written: a real directory (not a
+ * symlink) owned by this user with no group or other permissions, and in it regular files owned by this user with
+ * no group or other permissions, checked on the open file. A directory that fails is not used at all (one warning);
+ * a file that fails, or whose token claims more life than any real one has, is ignored.
  */
 import { createHash } from 'node:crypto'
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  type Stats,
+} from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { StoredToken, TokenStore } from '../cache.js'
@@ -17,6 +34,16 @@ const CACHE_DIR_NAME = 'wenche-maskinporten'
 
 const PREFIX = 'token-'
 const SUFFIX = '.json'
+const TEMP_SUFFIX = '.tmp'
+
+/** No real token lives longer than this (Maskinporten's live minutes, Altinn's 30 min): a file saying so is forged. */
+export const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+/** A token file is a few hundred bytes to a few KB; anything larger is not ours. */
+const MAX_FILE_BYTES = 64 * 1024
+
+/** `logout` leaves a temporary file younger than this: another run is about to rename it into place. */
+export const TEMP_FILE_GRACE_MS = 10_000
 
 /** The cache directory for an environment (`XDG_CACHE_HOME`, else `HOME/.cache`). */
 export function cacheDir(env: Record<string, string | undefined>): string {
@@ -35,47 +62,73 @@ function isStoredToken(value: unknown): value is StoredToken {
   )
 }
 
+/** This process's user id, or undefined where there is none (Windows: ownership is not checked there). */
+function myUid(): number | undefined {
+  return typeof process.getuid === 'function' ? process.getuid() : undefined
+}
+
+/** Why `stats` is not something only this user can have written, or undefined when it is. */
+function foreign(stats: Stats): string | undefined {
+  const uid = myUid()
+  if (uid !== undefined && stats.uid !== uid) return `owned by another user (uid ${stats.uid})`
+  if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
+    return `open to other users (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`
+  }
+  return undefined
+}
+
+/** Options of {@link FileTokenStore}. */
+export interface FileTokenStoreOptions {
+  /** The clock (epoch ms) by which a stored token is judged expired. */
+  now?: () => number
+  /** Told once, as a line for stderr, when the directory cannot be trusted and the store is not used. */
+  warn?: (line: string) => void
+}
+
 /** Tokens in files under `dir`, one per store key. Synchronous: a run reads one or two small files. */
 export class FileTokenStore implements TokenStore {
   readonly dir: string
   readonly #now: () => number
+  readonly #warn: (line: string) => void
+  /** Set once the directory was found untrustworthy: the store then holds nothing and keeps nothing. */
+  #refused = false
 
-  /** @param now the clock (epoch ms) by which an expired file is removed. */
-  constructor(dir: string, now: () => number = Date.now) {
+  constructor(dir: string, options: FileTokenStoreOptions = {}) {
     this.dir = dir
-    this.#now = now
+    this.#now = options.now ?? Date.now
+    this.#warn = options.warn ?? (() => {})
   }
 
-  /** The token stored under `key`; an expired or unreadable file is removed and is a miss. */
+  /**
+   * The token stored under `key`. A miss when the directory or the file could have been written by someone else,
+   * or the file is broken, expired or claims an impossible life. Nothing is removed: `set` overwrites the file, and a
+   * removal here could take a fresh token another run has just renamed into place.
+   */
   get(key: string): StoredToken | undefined {
-    const file = this.#fileOf(key)
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
+    if (!this.#trustedDir(false)) return undefined
+    const text = this.#readOwnFile(this.#fileOf(key))
+    if (text === undefined) return undefined
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch {
-      // Broken: removed below.
+      return undefined
     }
-    if (isStoredToken(value) && value.expiresAt > this.#now()) return value
-    rmSync(file, { force: true })
-    return undefined
+    if (!isStoredToken(value)) return undefined
+    const now = this.#now()
+    const lifetime = value.expiresAt - value.obtainedAt
+    if (!(lifetime > 0 && lifetime <= MAX_TOKEN_LIFETIME_MS)) return undefined
+    return value.expiresAt > now ? value : undefined
   }
 
   /** Writes the token atomically (temporary file 0600, then rename), making the directory (0700) if need be. */
   set(key: string, token: StoredToken): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    // An existing directory open to others is tightened.
-    if ((statSync(this.dir).mode & 0o077) !== 0) chmodSync(this.dir, 0o700)
+    if (!this.#trustedDir(true)) return
     writeFileAtomically(this.#fileOf(key), `${JSON.stringify(token)}\n`, 0o600)
   }
 
   delete(key: string): void {
+    if (!this.#trustedDir(false)) return
     rmSync(this.#fileOf(key), { force: true })
   }
 
@@ -84,8 +137,12 @@ export class FileTokenStore implements TokenStore {
     this.removeAll()
   }
 
-  /** Removes every token (and left-over temporary files). Returns how many tokens were removed. */
+  /**
+   * Removes every token, and temporary files old enough to be left-overs (a younger one is another run's write in
+   * progress). Returns how many tokens were removed. A directory that cannot be trusted is left alone.
+   */
   removeAll(): number {
+    if (!this.#trustedDir(false)) return 0
     let names: string[]
     try {
       names = readdirSync(this.dir)
@@ -95,10 +152,76 @@ export class FileTokenStore implements TokenStore {
     let removed = 0
     for (const name of names) {
       if (!name.startsWith(PREFIX)) continue
-      rmSync(join(this.dir, name), { force: true })
+      const file = join(this.dir, name)
+      if (name.endsWith(TEMP_SUFFIX)) {
+        let mtimeMs: number
+        try {
+          mtimeMs = lstatSync(file).mtimeMs
+        } catch {
+          continue // renamed or removed meanwhile
+        }
+        if (Date.now() - mtimeMs < TEMP_FILE_GRACE_MS) continue
+      }
+      rmSync(file, { force: true })
       if (name.endsWith(SUFFIX)) removed++
     }
     return removed
+  }
+
+  /**
+   * Whether the directory is ours alone: a real directory (not a symlink), owned by this user, no group or other
+   * permissions. Ours with loose permissions is tightened; missing is made (0700) when `create`, else a plain miss.
+   * Anything else is refused for the rest of this store's life, with one warning.
+   */
+  #trustedDir(create: boolean): boolean {
+    if (this.#refused) return false
+    let stats: Stats
+    try {
+      stats = lstatSync(this.dir)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      if (!create) return false
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+      stats = lstatSync(this.dir)
+    }
+    let problem: string | undefined
+    if (stats.isSymbolicLink()) problem = 'a symbolic link'
+    else if (!stats.isDirectory()) problem = 'not a directory'
+    else {
+      const uid = myUid()
+      if (uid !== undefined && stats.uid !== uid) problem = `owned by another user (uid ${stats.uid})`
+    }
+    if (problem !== undefined) {
+      this.#refused = true
+      this.#warn(
+        `Warning: not using the token cache: ${this.dir} is ${problem}, so anyone could plant a token there. ` +
+          `Remove it, or set XDG_CACHE_HOME to a directory of your own.\n`,
+      )
+      return false
+    }
+    // Ours, but open to others (made by an older version, or by hand): tightened.
+    if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) chmodSync(this.dir, 0o700)
+    return true
+  }
+
+  /** The file's text when it is a regular file of ours that no one else can write or read; else undefined. */
+  #readOwnFile(file: string): string | undefined {
+    let fd: number
+    try {
+      // No following a symlink; no waiting on a FIFO: what is opened is checked before it is read.
+      fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0))
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'EMLINK') return undefined
+      throw err
+    }
+    try {
+      const stats = fstatSync(fd)
+      if (!stats.isFile() || foreign(stats) !== undefined || stats.size > MAX_FILE_BYTES) return undefined
+      return readFileSync(fd, 'utf8')
+    } finally {
+      closeSync(fd)
+    }
   }
 
   #fileOf(key: string): string {

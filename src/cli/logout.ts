@@ -20,7 +20,7 @@ export async function logoutCommand(argv: string[], ctx: CliContext): Promise<nu
     return 0
   }
   const dir = cacheDir(ctx.env)
-  const removed = new FileTokenStore(dir).removeAll()
+  const removed = new FileTokenStore(dir, { warn: ctx.err }).removeAll()
   ctx.err(`Removed ${removed} cached token${removed === 1 ? '' : 's'} from ${dir}\n`)
   return 0
 }

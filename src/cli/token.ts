@@ -64,7 +64,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''
-  const store = values['no-cache'] === true ? undefined : new FileTokenStore(cacheDir(ctx.env), ctx.now)
+  const store = values['no-cache'] === true ? undefined : new FileTokenStore(cacheDir(ctx.env), { now: ctx.now, warn: ctx.err })
 
   // Progress on stderr, from the requests themselves: what is asked, and why it is asked again.
   const announce: typeof globalThis.fetch = (input, init) => {

@@ -1,7 +1,7 @@
 // `maskinporten token` and `grant`, the built bin against the emulator.
 import assert from 'node:assert/strict'
-import { readdirSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { test } from 'node:test'
 import { adminScopes, defaultScopes } from '../../src/scopes.ts'
 import { decodeToken } from '../../src/token.ts'
@@ -79,6 +79,34 @@ test('the file cache: two runs make one request; 0700/0600; --no-cache bypasses 
   assert.deepEqual(readdirSync(cacheDir), [])
   theToken(await run(['token', '--admin'], env))
   assert.equal(fx.setup.emu.stats().token.requests, before + 4)
+})
+
+test('a cache directory another user owns, open to all, with a token planted under the right name: not used', {
+  skip: process.getuid?.() === 0 ? false : 'needs root, to chown to another user',
+}, async () => {
+  const cache = join(fx.dir, 'cache-planted')
+  const env = fx.setup.env(fx.keyFile, { XDG_CACHE_HOME: cache })
+  theToken(await run(['token', '--admin'], env)) // the name of the file is predictable: here, learnt from a run
+  const dir = join(cache, 'wenche-maskinporten')
+  const file = join(dir, readdirSync(dir)[0]!)
+  const planted = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"planted":true}').toString('base64url')}.cGxhbnRlZA`
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), accessToken: planted }))
+  // What another user can do to a cache directory they made first: theirs, open to all, files theirs.
+  chmodSync(dir, 0o777)
+  chownSync(dir, 1, 1)
+  chmodSync(file, 0o644)
+  chownSync(file, 1, 1)
+  const before = fx.setup.emu.stats().token.requests
+  const r = await run(['token', '--admin'], env)
+  assert.notEqual(theToken(r), planted)
+  assert.equal(fx.setup.emu.stats().token.requests, before + 1, 'a real token was fetched')
+  assert.match(r.stderr, /^Warning: not using the token cache: .*wenche-maskinporten is owned by another user \(uid 1\)/m)
+  assert.equal(r.stderr.match(/Warning/g)?.length, 1, 'one warning')
+  assert.deepEqual(readdirSync(dir), [basename(file)], 'nothing written into their directory')
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).accessToken, planted)
+  const logout = await run(['logout'], env)
+  assert.match(logout.stderr, /not using the token cache[\s\S]*Removed 0 cached tokens/)
+  assert.deepEqual(readdirSync(dir), [basename(file)], 'logout leaves their directory alone')
 })
 
 test('--altinn --org: an Altinn token for the customer\'s system user; --json gives the response', async () => {
