@@ -77,7 +77,15 @@ describe('emulator: the CLI command', () => {
     child.stderr!.on('data', (d) => (err += d))
     try {
       assert.match(await firstLine(child), /^Maskinporten emulator listening on http:\/\/127\.0\.0\.1:\d+$/)
-      while (!err.includes('altinnUrl')) await new Promise((resolve) => setTimeout(resolve, 20))
+      // Waits for the settings on stderr, but not for a child that is gone (its streams closed) nor past a deadline.
+      let closed = false
+      child.once('close', () => (closed = true))
+      const deadline = Date.now() + 10_000
+      while (!err.includes('altinnUrl')) {
+        assert.ok(!closed, `the emulator stopped before printing its settings; stderr: ${err}`)
+        assert.ok(Date.now() < deadline, `no settings on stderr within 10 s; stderr: ${err}`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
       assert.match(err, /^token endpoint: http:\/\/127\.0\.0\.1:9\/sky\/token$/m)
     } finally {
       child.kill('SIGTERM')

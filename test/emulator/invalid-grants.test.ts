@@ -33,6 +33,11 @@ interface Case extends RejectionExpected {
 }
 
 const now = () => Math.floor(Date.now() / 1000)
+/** `iat` and `exp` from one reading of the clock, so that a second boundary cannot fall between them. */
+const lifetime = (seconds: number) => {
+  const iat = now()
+  return { iat, exp: iat + seconds }
+}
 const su = (entry: Record<string, unknown>) => [{ type: 'urn:altinn:systemuser', ...entry }]
 const org = (id: string) => ({ authority: 'iso6523-actorid-upis', ID: id })
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
@@ -103,7 +108,7 @@ const CASES: Case[] = [
   { name: 'aud missing', make: (f) => grant(f, { aud: undefined }), error: 'invalid_grant', mp: '110', starts: `${AUTH} Invalid JWT claim aud` },
   { name: 'aud of production', make: (f) => grant(f, { aud: 'https://maskinporten.no/' }), error: 'invalid_grant', mp: '110', starts: `${AUTH} Invalid JWT claim aud` },
   // Time.
-  { name: 'exp - iat = 121', make: (f) => grant(f, { exp: now() + 121 }), error: 'invalid_grant', mp: '130', starts: `${AUTH} JWT is expired` },
+  { name: 'exp - iat = 121', make: (f) => grant(f, lifetime(121)), error: 'invalid_grant', mp: '130', starts: `${AUTH} JWT is expired` },
   { name: 'expired', make: (f) => grant(f, { iat: now() - 5, exp: now() - 1 }), error: 'invalid_grant', mp: '130', starts: `${AUTH} JWT is expired` },
   { name: 'iat a minute ahead', make: (f) => grant(f, { iat: now() + 60, exp: now() + 120 }), error: 'invalid_grant', mp: '130', starts: `${AUTH} Issue time is after now` },
   { name: 'iat 30 s old, exp ahead', make: (f) => grant(f, { iat: now() - 30, exp: now() + 60 }), error: 'invalid_grant', mp: '130', starts: `${AUTH} JWT is expired` },
