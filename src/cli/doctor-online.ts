@@ -5,6 +5,7 @@
  */
 import { MaskinportenClient } from '../client.js'
 import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config.js'
+import { describeValue } from '../errors.js'
 import { parseJson, send, serverTimeOf } from '../http.js'
 import { message, type Report } from './doctor-report.js'
 import { setting, type Settings } from './settings.js'
@@ -40,6 +41,9 @@ export async function checkOnline(
   const issuer = issuerOf(settings)
   if (issuer === undefined) {
     report.skip('issuer metadata', 'skipped: fix WENCHE_ENV first')
+  } else if (!describeValue(issuer).startsWith('"')) {
+    // Key text as the issuer: the URL would be echoed by the request's error.
+    report.skip('issuer metadata', `skipped: MASKINPORTEN_ISSUER is ${describeValue(issuer)}, not a URL`)
   } else {
     await checkMetadata(report, issuer)
   }

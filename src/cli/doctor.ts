@@ -4,19 +4,22 @@
  */
 import { statSync } from 'node:fs'
 import { configFromEnv, resolveConfig, type MaskinportenConfig } from '../config.js'
-import { isMaskinportenError } from '../errors.js'
+import { describeValue, isMaskinportenError } from '../errors.js'
 import { loadSigningKey } from '../keys.js'
 import type { CliContext } from './context.js'
 import { checkOnline } from './doctor-online.js'
 import { message, Report } from './doctor-report.js'
+import { describeScopes } from './output.js'
 import {
   CONFIG_FLAGS,
   CONFIG_FLAGS_HELP,
   configFromSettings,
   flagVariables,
+  describeSource,
   KEY_VARIABLES,
   keyFileOf,
   loadSettings,
+  refuseKeyText,
   setting,
   sourceLabel,
   type Settings,
@@ -85,7 +88,8 @@ function checkConfig(report: Report, settings: Settings): MaskinportenConfig | u
 
 function checkClientId(report: Report, settings: Settings): void {
   const clientId = setting(settings, 'MASKINPORTEN_CLIENT_ID')
-  if (clientId) report.ok('MASKINPORTEN_CLIENT_ID', `${clientId} (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_ID')})`)
+  if (clientId && !describeValue(clientId).startsWith('"')) report.fail('MASKINPORTEN_CLIENT_ID', keyTextWhere(settings, 'MASKINPORTEN_CLIENT_ID', 'a client id'))
+  else if (clientId) report.ok('MASKINPORTEN_CLIENT_ID', `${describeValue(clientId)} (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_ID')})`)
   else {
     report.fail(
       'MASKINPORTEN_CLIENT_ID',
@@ -166,16 +170,20 @@ function checkKid(report: Report, settings: Settings): string | undefined {
   if (kid && jwkKid && kid !== jwkKid) {
     report.fail(
       'MASKINPORTEN_KID',
-      `"${kid}" (${sourceLabel(settings, 'MASKINPORTEN_KID')}) differs from the kid "${jwkKid}" in MASKINPORTEN_CLIENT_JWK: unset MASKINPORTEN_KID, or set it to the kid the key was registered with`,
+      `${describeValue(kid)} (${sourceLabel(settings, 'MASKINPORTEN_KID')}) differs from the kid ${describeValue(jwkKid)} in MASKINPORTEN_CLIENT_JWK: unset MASKINPORTEN_KID, or set it to the kid the key was registered with`,
     )
     return undefined
   }
+  if (kid && !describeValue(kid).startsWith('"')) {
+    report.fail('MASKINPORTEN_KID', keyTextWhere(settings, 'MASKINPORTEN_KID', 'a key id'))
+    return undefined
+  }
   if (kid) {
-    report.ok('MASKINPORTEN_KID', `${kid} (${sourceLabel(settings, 'MASKINPORTEN_KID')})`)
+    report.ok('MASKINPORTEN_KID', `${describeValue(kid)} (${sourceLabel(settings, 'MASKINPORTEN_KID')})`)
     return kid
   }
   if (jwkKid) {
-    report.ok('MASKINPORTEN_KID', `${jwkKid} (from MASKINPORTEN_CLIENT_JWK)`)
+    report.ok('MASKINPORTEN_KID', `${describeValue(jwkKid)} (from MASKINPORTEN_CLIENT_JWK)`)
     return jwkKid
   }
   report.fail(
@@ -183,6 +191,16 @@ function checkKid(report: Report, settings: Settings): string | undefined {
     'not set: the kid the public JWK was registered with in the portal (printed by `maskinporten keygen`); set it in .env or the environment, or pass --kid',
   )
   return undefined
+}
+
+/** What {@link refuseKeyText} says about key text in `variable`. */
+function keyTextWhere(settings: Settings, variable: string, what: string): string {
+  try {
+    refuseKeyText(settings.vars[variable] ?? '', describeSource(settings, variable), what)
+  } catch (err) {
+    return message(err)
+  }
+  return `${variable} is not ${what}` // not reached: called only for key text
 }
 
 function kidOfJwk(text: string | undefined): string | undefined {
@@ -199,7 +217,7 @@ function checkEnv(report: Report, settings: Settings): void {
   const env = setting(settings, 'WENCHE_ENV')
   if (env === undefined) report.ok('WENCHE_ENV', 'prod (the default; set WENCHE_ENV=test for the test environment)')
   else if (env === 'test' || env === 'prod') report.ok('WENCHE_ENV', `${env} (${sourceLabel(settings, 'WENCHE_ENV')})`)
-  else report.fail('WENCHE_ENV', `"${env}" (${sourceLabel(settings, 'WENCHE_ENV')}) must be test or prod`)
+  else report.fail('WENCHE_ENV', `${describeValue(env)} (${sourceLabel(settings, 'WENCHE_ENV')}) must be test or prod`)
 }
 
 function checkRequest(report: Report, settings: Settings, make: () => TokenRequest): TokenRequest | undefined {
@@ -208,7 +226,7 @@ function checkRequest(report: Report, settings: Settings, make: () => TokenReque
     request = make()
   } catch (err) {
     if (!isMaskinportenError(err)) throw err // usage errors are for main: exit 2
-    report.fail('org number', message(err))
+    report.fail(/org|ORG_NUMMER/.test(message(err)) ? 'org number' : 'request', message(err))
     return undefined
   }
   const org = request.grant.orgNummer
@@ -218,6 +236,6 @@ function checkRequest(report: Report, settings: Settings, make: () => TokenReque
   let from = 'the default'
   if (request.flow) from = `--${request.flow}`
   else if (setting(settings, 'MASKINPORTEN_SCOPES')) from = sourceLabel(settings, 'MASKINPORTEN_SCOPES')
-  report.ok('scope', `${request.scope} (${from})`)
+  report.ok('scope', `${describeScopes(request.scope)} (${from})`)
   return request
 }

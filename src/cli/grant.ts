@@ -3,8 +3,10 @@
  * credential, so only stdout gets it; the note on stderr refers to it by a shell variable.
  */
 import { buildJwtGrant, GRANT_LIFETIME_SECONDS } from '../grant.js'
+import { describeValue } from '../errors.js'
 import { JWT_BEARER_GRANT_TYPE } from '../maskinporten.js'
 import type { CliContext } from './context.js'
+import { describeScopes } from './output.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
@@ -35,7 +37,7 @@ export async function grantCommand(argv: string[], ctx: CliContext): Promise<num
   const { tokenEndpoint, issuer, clientId } = resolved
   const grant = await buildJwtGrant(config, request.scope, { ...request.grant, now: ctx.now })
   ctx.err(
-    `Grant for client ${clientId}, aud ${issuer}, scope "${request.scope}". Single-use; lives ${GRANT_LIFETIME_SECONDS} s.\n` +
+    `Grant for client ${describeValue(clientId)}, aud ${describeValue(issuer)}, scope ${describeScopes(request.scope)}. Single-use; lives ${GRANT_LIFETIME_SECONDS} s.\n` +
       `Use it at once, for example:\n` +
       `  curl -s ${tokenEndpoint} -d grant_type=${JWT_BEARER_GRANT_TYPE} -d assertion=$GRANT\n`,
   )

@@ -3,7 +3,7 @@
  * The `maskinporten` command: dispatches to one file per subcommand, and turns what they throw into exit codes:
  * 0 success, 1 failure (the error's message, which carries the fix), 2 usage error. No stack unless `--debug`.
  */
-import { isMaskinportenError } from '../errors.js'
+import { describeValue, isMaskinportenError } from '../errors.js'
 import { VERSION } from '../version.js'
 import { processContext, type CliContext } from './context.js'
 import { UsageError } from './usage.js'
@@ -94,7 +94,8 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (entry === undefined) {
-    throw new UsageError(name.startsWith('-') ? `unknown flag "${name}" before the command` : `unknown command "${name}"`)
+    const what = describeValue(name)
+    throw new UsageError(name.startsWith('-') ? `unknown flag ${what} before the command` : `unknown command ${what}`)
   }
   return (await entry.load())(rest, ctx)
 }

@@ -4,7 +4,7 @@
  * `configFromEnv` does the mapping for the CLI exactly as it does for library users.
  */
 import { configFromEnv, keyFilePath, type MaskinportenConfig } from '../config.js'
-import { isMaskinportenError, MaskinportenError } from '../errors.js'
+import { describeValue, isMaskinportenError, MaskinportenError } from '../errors.js'
 import { readDotenv } from './dotenv.js'
 import type { CliContext } from './context.js'
 import { UsageError, type FlagSpec } from './usage.js'
@@ -80,9 +80,23 @@ export function flagVariables(command: string, values: Partial<Record<ConfigFlag
     vars[variable] = text
   }
   if (vars.WENCHE_ENV !== undefined && vars.WENCHE_ENV !== 'test' && vars.WENCHE_ENV !== 'prod') {
-    throw new UsageError(`--env must be test or prod; got "${vars.WENCHE_ENV}"`, command)
+    throw new UsageError(`--env must be test or prod; got ${describeValue(vars.WENCHE_ENV)}`, command)
   }
   return vars
+}
+
+/**
+ * Refuses key text (as {@link describeValue} judges it: PEM armour, newlines, JWK members, a JWT, a long value) where
+ * `what` belongs, unless `fits` accepts the value as it is. Nothing is sent with it then: a key given as a client id
+ * or scope would otherwise go to Maskinporten, whose refusal may quote it back. The error names `where`, not the value.
+ */
+export function refuseKeyText(value: string, where: string, what: string, fits: (value: string) => boolean = () => false): void {
+  const described = describeValue(value)
+  if (described.startsWith('"') || fits(value)) return
+  throw new MaskinportenError(
+    'invalid_config',
+    `${where} holds ${described}, not ${what}. A private key goes in MASKINPORTEN_PRIVAT_NOKKEL (its file), MASKINPORTEN_PRIVATE_KEY or MASKINPORTEN_CLIENT_JWK`,
+  )
 }
 
 /** Merges flags, the environment and `.env` (in that order of precedence). */
@@ -163,6 +177,10 @@ export function keyFileOf(settings: Settings): KeyFile | undefined {
  */
 export function configFromSettings(settings: Settings): MaskinportenConfig {
   try {
+    for (const [variable, what] of [['MASKINPORTEN_CLIENT_ID', 'a client id'], ['MASKINPORTEN_KID', 'a key id']] as const) {
+      const value = setting(settings, variable)
+      if (value !== undefined) refuseKeyText(value, describeSource(settings, variable), what)
+    }
     const file = keyFileOf(settings)
     const vars = file?.given ? { ...settings.vars, MASKINPORTEN_PRIVAT_NOKKEL: file.path } : settings.vars
     return configFromEnv(vars, { cwd: settings.cwd })

@@ -13,9 +13,11 @@ import {
   flagVariables,
   loadSettings,
   setting,
+  refuseKeyText,
   type ConfigFlag,
   type Settings,
 } from './settings.js'
+import { describeScopes } from './output.js'
 import { UsageError, type FlagSpec } from './usage.js'
 
 /** Flags that shape the grant. */
@@ -81,6 +83,7 @@ export function tokenRequestFrom(command: string, values: TokenRequestValues, se
   const scope = flow
     ? SHORTCUTS[flow]()
     : (setting(settings, 'MASKINPORTEN_SCOPES') ?? defaultScopes())
+  if (!flow) refuseKeyText(scope, describeSource(settings, 'MASKINPORTEN_SCOPES'), 'scopes', (s) => describeScopes(s).startsWith('"'))
   const request: TokenRequest = { scope, grant: {} }
   if (flow) request.flow = flow
 
@@ -95,7 +98,11 @@ export function tokenRequestFrom(command: string, values: TokenRequestValues, se
     if (request.grant.orgNummer === undefined) {
       throw new UsageError('--external-ref needs --org (or ORG_NUMMER): it names a system user of that org', command)
     }
+    refuseKeyText(values['external-ref'], '--external-ref', "a system user's external reference")
     request.grant.externalRef = values['external-ref']
+  }
+  for (const resource of values.resource ?? []) {
+    refuseKeyText(resource, '--resource', 'a URL', (r) => URL.canParse(r) && !/\s/.test(r))
   }
   if (values.resource) request.grant.resource = values.resource
   if (values['consumer-org'] !== undefined) {

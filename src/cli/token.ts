@@ -9,7 +9,7 @@ import type { RetryOptions } from '../retry.js'
 import type { TokenResult } from '../token-result.js'
 import type { CliContext } from './context.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
-import { describeTime } from './output.js'
+import { describeScopes, describeTime } from './output.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
@@ -70,7 +70,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const announce: typeof globalThis.fetch = (input, init) => {
     ctx.err(
       String(input) === resolved.tokenEndpoint
-        ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${request.scope})\n`
+        ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${describeScopes(request.scope)})\n`
         : `Exchanging it at ${resolved.exchangeUrl} for an Altinn token\n`,
     )
     return resolved.fetch(input, init)

@@ -3,7 +3,7 @@
  * {@link UsageError}s that name the command, so that `main` can point at `maskinporten <cmd> --help`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { maskTokens } from '../errors.js'
+import { describeValue, maskTokens } from '../errors.js'
 
 /** The flags of one command, in `parseArgs`' form. */
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>
@@ -33,6 +33,36 @@ function isParseArgsError(err: unknown): err is Error {
 }
 
 /**
+ * What is wrong with `argv`, said without its values. `parseArgs`' own messages quote the offending argument, and
+ * that argument may be a key pasted in the wrong place (`maskinporten decode "$PEM"` is an unknown option
+ * `-----BEGIN...`): the arguments are parsed again leniently, and the first bad one is named by its flag, or, for an
+ * unknown flag, described by {@link describeValue}.
+ */
+function parseProblem(argv: string[], options: FlagSpec): string {
+  let tokens
+  try {
+    tokens = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true }).tokens
+  } catch {
+    return 'the arguments cannot be parsed'
+  }
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined
+    if (spec === undefined) {
+      return `unknown option ${describeValue(token.rawName)}. A value that starts with a dash goes after --, as in -- -x`
+    }
+    const flag = `--${token.name}`
+    if (spec.type === 'boolean' && token.value !== undefined) return `${flag} takes no value`
+    const value = token.value
+    if (spec.type === 'string' && value === undefined) return `${flag} needs a value`
+    if (spec.type === 'string' && !token.inlineValue && value !== undefined && value.length > 1 && value.startsWith('-')) {
+      return `${flag}'s value starts with a dash; if that is meant, write ${flag}=VALUE`
+    }
+  }
+  return 'the arguments cannot be parsed'
+}
+
+/**
  * Parses a command's arguments strictly. At most `maxPositionals` bare arguments are allowed.
  *
  * @example
@@ -50,12 +80,12 @@ export function parseFlags<const O extends FlagSpec>(
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
   } catch (err) {
-    if (isParseArgsError(err)) throw new UsageError(err.message, command)
+    if (isParseArgsError(err)) throw new UsageError(parseProblem(argv, options), command)
     throw err
   }
   if (parsed.positionals.length > maxPositionals) {
-    const extra = parsed.positionals.slice(maxPositionals).join(' ')
-    throw new UsageError(`unexpected argument "${extra}"`, command)
+    const extra = parsed.positionals.slice(maxPositionals).map((arg) => describeValue(arg))
+    throw new UsageError(`unexpected argument${extra.length === 1 ? '' : 's'} ${extra.join(' ')}`, command)
   }
   return parsed
 }
@@ -63,5 +93,5 @@ export function parseFlags<const O extends FlagSpec>(
 /** One of the allowed values of a flag, or a usage error naming the flag and the choices. */
 export function oneOf<T extends string>(command: string, flag: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T
-  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`, command)
+  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got ${describeValue(value)}`, command)
 }

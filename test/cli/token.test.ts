@@ -144,7 +144,7 @@ test('a 503 is retried, with a note on stderr; the progress names what is asked 
   const r = await run(['token', '--no-cache', '--altinn'], env)
   theToken(r)
   assert.equal(fx.setup.emu.stats().token.requests, before + 2)
-  assert.match(r.stderr, /^Asking http:\/\/\S+ for a Maskinporten token \(scope: altinn:instances.read altinn:instances.write\)$/m)
+  assert.match(r.stderr, /^Asking http:\/\/\S+ for a Maskinporten token \(scope: "altinn:instances.read altinn:instances.write"\)$/m)
   assert.match(r.stderr, /^Maskinporten answered 503 on attempt 1; trying again in \d\.\d s$/m)
   assert.match(r.stderr, /^Exchanging it at http:\/\/\S+ for an Altinn token$/m)
   assert.match(r.stderr, /^Got an Altinn token, expires /m)
