@@ -142,8 +142,8 @@ export interface Flight {
   wake?: () => void
   /** Once settled: the token, or the error. */
   outcome?: { entry: StoredToken } | { error: unknown }
-  /** Its token's store write has not landed yet. */
-  writing: boolean
+  /** Its token's store write, until it has landed (or failed); never rejects. */
+  written?: Promise<void>
   /** The async store reads of this key that were already issued when it settled. */
   readsBefore?: ReadEra
 }
@@ -200,6 +200,8 @@ export class TokenCache {
   readonly #eras = new Map<string, ReadEra>()
   readonly #backoff = new Map<string, RefreshBackoff>()
   readonly #written = new Set<string>()
+  /** Per key, every async store write not landed yet (one promise for all of them); never rejects. */
+  readonly #landing = new Map<string, Promise<void>>()
   #closed = false
 
   constructor(options: TokenCacheOptions) {
@@ -309,10 +311,14 @@ export class TokenCache {
     })
   }
 
-  /** Forgets every token: the whole store if it can, else the keys written through this cache. */
+  /**
+   * Forgets every token: the whole store if it can, else the keys written through this cache. Writes already on
+   * their way land first, so that none of them brings a token back afterwards.
+   */
   async clear(): Promise<void> {
     this.#dropSettled()
     this.#backoff.clear()
+    if (this.#landing.size !== 0) await Promise.all(this.#landing.values())
     const keys = [...this.#written]
     this.#written.clear()
     try {
@@ -326,13 +332,16 @@ export class TokenCache {
 
   /**
    * Forgets `entry` under `key` (a token the other side refused), in this process and in the store, unless the
-   * store holds another token by now. Never throws.
+   * store holds another token by now. Its write may not have landed yet: that is waited for first, else the write
+   * would land after the check and keep the refused token in the store until it expires. Never throws.
    */
   async forget(key: string, entry: StoredToken): Promise<void> {
     const flight = this.#flights.get(key)
     if (flight?.outcome !== undefined && 'entry' in flight.outcome && flight.outcome.entry.accessToken === entry.accessToken) {
       this.#flights.delete(key)
     }
+    const landing = this.#landing.get(key)
+    if (landing !== undefined) await landing
     const read = this.#read(key)
     const stored = isThenable(read) ? await read : read
     if (stored?.accessToken !== entry.accessToken) return
@@ -362,7 +371,7 @@ export class TokenCache {
     if (outcome !== undefined) {
       if ('entry' in outcome) {
         // Issued before the flight settled, or before its write landed: the store could not have had it yet.
-        const hit = flight!.readsBefore === era || flight!.writing ? this.#usable(key, endpoint, fetch, outcome.entry) : undefined
+        const hit = flight!.readsBefore === era || flight!.written !== undefined ? this.#usable(key, endpoint, fetch, outcome.entry) : undefined
         if (hit !== undefined) return hit
       } else if (flight!.readsBefore === era) {
         return flight!.promise // the error every caller of that moment gets
@@ -381,15 +390,21 @@ export class TokenCache {
       }
       return running.promise
     }
-    const flight: Flight = { foreground, forced, attempts: 0, deadline, writing: false, promise: undefined as never }
+    const flight: Flight = { foreground, forced, attempts: 0, deadline, promise: undefined as never }
     const started = performance.now()
     flight.promise = fetch(flight).then(
       (entry) => {
         this.#backoff.delete(key)
-        flight.writing = this.#write(key, entry, () => {
-          flight.writing = false
-          this.#release(key, flight)
-        })
+        // Closed meanwhile (the answer came as close() ran): nothing is stored after close(), least of all in the
+        // client's own store, which close() has just emptied.
+        const written = this.#closed ? undefined : this.#write(key, entry)
+        if (written !== undefined) {
+          flight.written = written
+          void written.then(() => {
+            flight.written = undefined
+            this.#release(key, flight)
+          })
+        }
         this.#settled(key, flight, { entry })
         return entry
       },
@@ -424,7 +439,7 @@ export class TokenCache {
 
   /** Drops a settled flight once nothing can need it: its write landed and the reads that raced it answered. */
   #release(key: string, flight: Flight): void {
-    if (flight.outcome === undefined || flight.writing || (flight.readsBefore?.pending ?? 0) !== 0) return
+    if (flight.outcome === undefined || flight.written !== undefined || (flight.readsBefore?.pending ?? 0) !== 0) return
     if (this.#flights.get(key) === flight) this.#flights.delete(key)
   }
 
@@ -442,8 +457,8 @@ export class TokenCache {
     }
   }
 
-  /** Stores `entry`; true while an async write is on its way (`landed` is called when it is done, or failed). */
-  #write(key: string, entry: StoredToken, landed: () => void): boolean {
+  /** Stores `entry`; for an async store, a promise of its landing (or failing), which never rejects. */
+  #write(key: string, entry: StoredToken): Promise<void> | undefined {
     const failed = (): void => this.#o.emit?.({ type: 'store-error', key, operation: 'set' })
     try {
       const ttlMs = Math.max(1, entry.expiresAt - this.#o.now())
@@ -451,13 +466,19 @@ export class TokenCache {
       // Only a store that cannot clear itself needs its keys remembered, for clear().
       if (!this.#o.store.clear) this.#written.add(key)
       if (isThenable(done)) {
-        Promise.resolve(done).catch(failed).finally(landed)
-        return true
+        const landed = Promise.resolve(done).then(() => {}, failed)
+        const before = this.#landing.get(key)
+        const all = before === undefined ? landed : Promise.all([before, landed]).then(() => {})
+        this.#landing.set(key, all)
+        void all.then(() => {
+          if (this.#landing.get(key) === all) this.#landing.delete(key)
+        })
+        return landed
       }
     } catch {
       failed()
     }
-    return false
+    return undefined
   }
 }
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { mock, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { inspect, promisify } from 'node:util'
 import { MaskinportenClient } from '../src/client.js'
 import type { ClientEvent, MaskinportenClientOptions } from '../src/client-options.js'
-import type { StoredToken, TokenStore } from '../src/cache.js'
+import { MemoryTokenStore, type StoredToken, type TokenStore } from '../src/cache.js'
 import { isMaskinportenError } from '../src/errors.js'
 import { keyParseCount } from '../src/keys.js'
 import { assertNoSecrets, keyFragments, testConfig, testKey } from './support/fixtures.js'
@@ -379,6 +379,41 @@ test('close() while a caller waits on an async store: no fetch starts, nothing i
   assert.equal(services.grants.length, 0)
   assert.equal(services.exchanges.length, 0)
   assert.equal(entries.size, 0)
+})
+
+test('close() just as a fetch finishes: its token is not written, to the client\'s own store or a given one', async () => {
+  for (const own of [true, false]) {
+    const services = fakeServices()
+    const entries = new Map<string, StoredToken>()
+    const given: TokenStore = { get: (k) => entries.get(k), set: (k, t) => void entries.set(k, t), delete: (k) => void entries.delete(k) }
+    const set = mock.method(MemoryTokenStore.prototype, 'set')
+    try {
+      // The answer is in: close() runs before the cache gets to store it.
+      const client: MaskinportenClient = new MaskinportenClient(testConfig({ fetch: services.fetch }), {
+        ...(own ? {} : { store: given }),
+        onEvent: (e) => void (e.type === 'fetched' && client.close()),
+      })
+      assert.ok((await client.getToken({ orgNummer: ORG })).accessToken) // the caller still gets it
+      await settle()
+      assert.equal(services.grants.length, 1)
+      assert.equal(set.mock.callCount(), 0, own ? 'written to the own store after close()' : 'MemoryTokenStore used')
+      assert.equal(entries.size, 0, 'written to the given store after close()')
+    } finally {
+      set.mock.restore()
+    }
+  }
+})
+
+test('clear() with an async store: a token whose write has not landed yet does not come back after it', async () => {
+  const { store, entries } = slowStore(5, 30)
+  const { client, services } = setup([], { store: { ...store, clear: () => entries.clear() } })
+  await client.getToken({ orgNummer: ORG }) // its write lands 30 ms from now
+  await client.clear()
+  await new Promise((resolve) => setTimeout(resolve, 40))
+  assert.equal(entries.size, 0)
+  await client.getToken({ orgNummer: ORG })
+  assert.equal(services.grants.length, 2)
+  client.close()
 })
 
 test('single flight with an async store: callers arriving while the token is written share the one request', async () => {

@@ -178,7 +178,8 @@ test('Retry-After is honoured', async () => {
 
 test('a permanent failure: the last error to every waiter within the deadline, and not cached', async () => {
   const { emu, clientId } = await emulator()
-  const { client, of } = clientOn(emu, clientId, { retry: { baseDelayMs: 5, maxDelayMs: 20, deadlineMs: 400 } })
+  // Counts only, never wall time: a 1 s deadline with waits of at most 20 ms leaves room for a second attempt.
+  const { client, of } = clientOn(emu, clientId, { retry: { baseDelayMs: 5, maxDelayMs: 20, deadlineMs: 1000 } })
   emu.injectFault({ endpoint: 'token', kind: 'status', status: 503, times: 1_000_000 })
   const outcomes = await Promise.all(Array.from({ length: 100 }, () => client.getToken().then(() => 'token', (e: unknown) => e)))
   assert.equal(new Set(outcomes).size, 1)
@@ -186,8 +187,8 @@ test('a permanent failure: the last error to every waiter within the deadline, a
   assert.equal((outcomes[0] as { status: number }).status, 503)
   const failed = of('failed')
   assert.equal(failed.length, 1)
-  assert.ok(failed[0]!.durationMs < 400)
   assert.equal(failed[0]!.attempt, emu.stats().token.requests)
+  assert.ok(emu.stats().token.requests >= 2)
   emu.clearFaults()
   assert.ok((await client.getToken()).accessToken)
   assert.equal(emu.stats().token.issued, 1)
