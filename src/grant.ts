@@ -44,6 +44,10 @@ export function grantParams(scope: string | readonly string[], options?: GrantOp
   if (typeof scope !== 'string' && !isList) throw invalidConfig('scope', 'must be a string of scopes or a list of strings')
   const scopes = splitScopes(scope)
   if (scopes.length === 0) throw invalidConfig('scope', 'is empty: at least one scope is required')
+  // Maskinporten repeats unknown scopes in its error: key text pasted as a scope would be sent and echoed back.
+  if (scopes.some((s) => /-----BEGIN|PRIVATE|"kty"|"d"\s*:/.test(s) || s.length > 256)) {
+    throw invalidConfig('scope', 'looks like key material, not scopes; nothing was sent')
+  }
   const params: GrantParams = { scope: scopes.join(' ') }
   if (opts.orgNummer !== undefined) params.orgNummer = normalizeOrgNummer(opts.orgNummer, 'orgNummer')
   if (opts.externalRef !== undefined) {

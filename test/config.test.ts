@@ -70,6 +70,8 @@ const cases: Array<[string, MaskinportenConfig | Record<string, unknown>, string
   ['privateKeyPem an object', { ...noKey, privateKeyPem: {} }, 'invalid_config', /privateKeyPem must be PEM text/],
   ['privateKey a number', { ...noKey, privateKey: 7 }, 'invalid_config', /privateKey must be a KeyObject/],
   ['scope a list with a non-string', testConfig(), 'invalid_config', /scope must be/, { scope: [1] as unknown as string }],
+  ['scope holding a PEM', testConfig(), 'invalid_config', /scope looks like key material/, { scope: key.pkcs8 }],
+  ['scope holding a JWK', testConfig(), 'invalid_config', /scope looks like key material/, { scope: JSON.stringify(jwk) }],
   ['scope neither string nor list', testConfig(), 'invalid_config', /scope must be/, { scope: 42 as unknown as string }],
 ]
 
