@@ -6,7 +6,7 @@
  * signing. Client and emulator share this process (and its cores), as they do in a user's test suite.
  */
 import { randomUUID, sign } from 'node:crypto'
-import { generateSigningKey } from '../src/keys.js'
+import { generateSigningKey } from '../src/signing/keys.js'
 import { startEmulator } from '../src/emulator/index.js'
 
 const CLIENTS = 8

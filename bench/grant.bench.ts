@@ -2,8 +2,8 @@
 // The three are run in alternating rounds and the median round is reported, so that a busy neighbour on the
 // machine weighs on all three alike.
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { buildJwtGrant, grantParams, signGrant } from '../src/grant.js'
-import { resolveConfig } from '../src/config.js'
+import { buildJwtGrant, grantParams, signGrant } from '../src/signing/grant.js'
+import { resolveConfig } from '../src/config/config.js'
 
 const ROUNDS = 7
 const PER_ROUND = 300

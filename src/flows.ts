@@ -2,11 +2,11 @@
  * The seed module's functional API: one attempt per call, a fresh grant and token each time, as the seed does.
  * For caching and retries use `MaskinportenClient`.
  */
-import { exchangeForAltinnToken } from './altinn.js'
-import { resolveConfig, type MaskinportenConfig } from './config.js'
-import { grantParams, signGrant, type GrantOptions } from './grant.js'
-import { requestToken, type TokenResponse } from './maskinporten.js'
-import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './scopes.js'
+import { exchangeForAltinnToken } from './exchange/altinn.js'
+import { resolveConfig, type MaskinportenConfig } from './config/config.js'
+import { grantParams, signGrant, type GrantOptions } from './signing/grant.js'
+import { requestToken, type TokenResponse } from './exchange/maskinporten.js'
+import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './config/scopes.js'
 
 /** Grant options for a flow, without the clock (flows use the machine's). */
 export type FlowOptions = Omit<GrantOptions, 'now'> & {

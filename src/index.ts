@@ -4,7 +4,7 @@ export {
   isMaskinportenError,
   type MaskinportenErrorCode,
   type MaskinportenErrorDetails,
-} from './errors.js'
+} from './errors/errors.js'
 export {
   defaultScopes,
   adminScopes,
@@ -14,7 +14,7 @@ export {
   ADMIN_SCOPES,
   SKD_AKSJONAER_SCOPE,
   SKATTEMELDING_SCOPES,
-} from './scopes.js'
+} from './config/scopes.js'
 export {
   configFromEnv,
   ENVIRONMENTS,
@@ -23,11 +23,11 @@ export {
   type MaskinportenEnv,
   type Environment,
   type ConfigFromEnvOptions,
-} from './config.js'
-export { isValidOrgNummer } from './orgnummer.js'
-export { generateSigningKey, publicJwk, jwkThumbprint, type GeneratedKey, type PublicJwk, type KeySource } from './keys.js'
-export { buildJwtGrant, GRANT_LIFETIME_SECONDS, type GrantOptions } from './grant.js'
-export { type TokenResponse } from './maskinporten.js'
+} from './config/config.js'
+export { isValidOrgNummer } from './config/orgnummer.js'
+export { generateSigningKey, publicJwk, jwkThumbprint, type GeneratedKey, type PublicJwk, type KeySource } from './signing/keys.js'
+export { buildJwtGrant, GRANT_LIFETIME_SECONDS, type GrantOptions } from './signing/grant.js'
+export { type TokenResponse } from './exchange/maskinporten.js'
 export {
   getMaskinportenToken,
   getAltinnToken,
@@ -37,8 +37,8 @@ export {
   getSkdSkattemeldingToken,
   type FlowOptions,
 } from './flows.js'
-export { decodeToken, type DecodedToken } from './token.js'
-export { MaskinportenClient } from './client.js'
+export { decodeToken, type DecodedToken } from './exchange/token.js'
+export { MaskinportenClient } from './client/client.js'
 export {
   DEFAULT_MARGIN_MS,
   DEFAULT_REFRESH_AHEAD,
@@ -47,10 +47,10 @@ export {
   type AltinnTokenOptions,
   type ClientEvent,
   type ClientEndpoint,
-} from './client-options.js'
-export { MemoryTokenStore, DEFAULT_MAX_ENTRIES, type TokenStore, type StoredToken } from './cache.js'
-export { TokenResult } from './token-result.js'
-export { DEFAULT_RETRY, type RetryOptions } from './retry.js'
+} from './client/options.js'
+export { MemoryTokenStore, DEFAULT_MAX_ENTRIES, type TokenStore, type StoredToken } from './client/store.js'
+export { TokenResult } from './client/token-result.js'
+export { DEFAULT_RETRY, type RetryOptions } from './client/retry.js'
 export {
   startEmulator,
   type Emulator,

@@ -2,7 +2,7 @@
  * `maskinporten decode`: a token's header and claims, with its times as dates. It does not verify the signature,
  * and says so: it is for looking, never for trusting.
  */
-import { decodeToken } from '../token.js'
+import { decodeToken } from '../exchange/token.js'
 import { readAll, type CliContext } from './context.js'
 import { describeTime } from './output.js'
 import { parseFlags, UsageError } from './usage.js'

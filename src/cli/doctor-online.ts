@@ -3,10 +3,10 @@
  * request (and exchange, when asked) whose error, if any, comes with the library's fix. The network calls go through
  * the library (`send`, `MaskinportenClient`): nothing here calls `fetch`.
  */
-import { MaskinportenClient } from '../client.js'
-import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config.js'
-import { describeValue } from '../errors.js'
-import { parseJson, send, serverTimeOf } from '../http.js'
+import { MaskinportenClient } from '../client/client.js'
+import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config/config.js'
+import { describeValue } from '../errors/errors.js'
+import { parseJson, send, serverTimeOf } from '../http/send.js'
 import { message, type Report } from './doctor-report.js'
 import { setting, type Settings } from './settings.js'
 import type { TokenRequest } from './token-request.js'

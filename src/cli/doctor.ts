@@ -3,9 +3,9 @@
  * org numbers; online (doctor-online.ts) the issuer's metadata, the clock and a real token request.
  */
 import { statSync } from 'node:fs'
-import { configFromEnv, resolveConfig, type MaskinportenConfig } from '../config.js'
-import { describeValue, isMaskinportenError } from '../errors.js'
-import { loadSigningKey } from '../keys.js'
+import { configFromEnv, resolveConfig, type MaskinportenConfig } from '../config/config.js'
+import { describeValue, isMaskinportenError } from '../errors/errors.js'
+import { loadSigningKey } from '../signing/keys.js'
 import type { CliContext } from './context.js'
 import { checkOnline } from './doctor-online.js'
 import { message, Report } from './doctor-report.js'

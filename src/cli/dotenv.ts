@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MaskinportenError } from '../errors.js'
+import { MaskinportenError } from '../errors/errors.js'
 
 /** The file looked for in the working directory. */
 export const DOTENV_FILE = '.env'

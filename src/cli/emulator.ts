@@ -4,8 +4,8 @@
  * until SIGINT or SIGTERM.
  */
 import { readFile } from 'node:fs/promises'
-import { tokenEndpointFor } from '../config.js'
-import { invalidConfig } from '../errors.js'
+import { tokenEndpointFor } from '../config/config.js'
+import { invalidConfig } from '../errors/errors.js'
 import { startEmulator, type EmulatorClient } from '../emulator/index.js'
 import { parseFlags, UsageError } from './usage.js'
 

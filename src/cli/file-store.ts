@@ -26,7 +26,7 @@ import {
 } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { StoredToken, TokenStore } from '../cache.js'
+import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
 
 /** The cache's folder name under the user's cache directory. */

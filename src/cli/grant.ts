@@ -2,9 +2,9 @@
  * `maskinporten grant`: a signed JWT grant on stdout, for trying the token endpoint with curl. The grant is a
  * credential, so only stdout gets it; the note on stderr refers to it by a shell variable.
  */
-import { buildJwtGrant, GRANT_LIFETIME_SECONDS } from '../grant.js'
-import { describeValue } from '../errors.js'
-import { JWT_BEARER_GRANT_TYPE } from '../maskinporten.js'
+import { buildJwtGrant, GRANT_LIFETIME_SECONDS } from '../signing/grant.js'
+import { describeValue } from '../errors/errors.js'
+import { JWT_BEARER_GRANT_TYPE } from '../exchange/maskinporten.js'
 import type { CliContext } from './context.js'
 import { describeScopes } from './output.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'

@@ -6,9 +6,9 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
-import { DEFAULT_KEY_FILE } from '../config.js'
-import { MaskinportenError } from '../errors.js'
-import { generateSigningKey } from '../keys.js'
+import { DEFAULT_KEY_FILE } from '../config/config.js'
+import { MaskinportenError } from '../errors/errors.js'
+import { generateSigningKey } from '../signing/keys.js'
 import { writeFileAtomically } from './atomic-file.js'
 import type { CliContext } from './context.js'
 import { oneOf, parseFlags, UsageError } from './usage.js'

@@ -3,8 +3,8 @@
  * The `maskinporten` command: dispatches to one file per subcommand, and turns what they throw into exit codes:
  * 0 success, 1 failure (the error's message, which carries the fix), 2 usage error. No stack unless `--debug`.
  */
-import { describeValue, isMaskinportenError } from '../errors.js'
-import { VERSION } from '../version.js'
+import { describeValue, isMaskinportenError } from '../errors/errors.js'
+import { VERSION } from '../http/version.js'
 import { processContext, type CliContext } from './context.js'
 import { UsageError } from './usage.js'
 

@@ -1,7 +1,7 @@
 /**
  * How results read: times as ISO dates with the seconds left, check lines with ✓ and ✗, scopes quoted.
  */
-import { describeValue } from '../errors.js'
+import { describeValue } from '../errors/errors.js'
 
 /** One scope as Maskinporten names them (`prefix:name`, `altinn:authentication/systemuser.request.read`). */
 const SCOPE = /^[\w.-]+:[\w.:/-]+$/

@@ -3,8 +3,8 @@
  * overrides the environment). The three are merged into one set of variables, so that the library's
  * `configFromEnv` does the mapping for the CLI exactly as it does for library users.
  */
-import { configFromEnv, keyFilePath, type MaskinportenConfig } from '../config.js'
-import { describeValue, isMaskinportenError, MaskinportenError } from '../errors.js'
+import { configFromEnv, keyFilePath, type MaskinportenConfig } from '../config/config.js'
+import { describeValue, isMaskinportenError, MaskinportenError } from '../errors/errors.js'
 import { readDotenv } from './dotenv.js'
 import type { CliContext } from './context.js'
 import { UsageError, type FlagSpec } from './usage.js'

@@ -2,10 +2,10 @@
  * What token is asked for: the scopes, the system user's org, and the other grant options, from flags and
  * settings. Shared by `token`, `grant` and `doctor`, so that the three ask for the same thing given the same input.
  */
-import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config.js'
-import type { GrantOptions } from '../grant.js'
-import { normalizeOrgNummer } from '../orgnummer.js'
-import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../scopes.js'
+import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
+import type { GrantOptions } from '../signing/grant.js'
+import { normalizeOrgNummer } from '../config/orgnummer.js'
+import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../config/scopes.js'
 import type { CliContext } from './context.js'
 import {
   configFromSettings,

@@ -3,10 +3,10 @@
  * Everything else goes to stderr. The token comes from the library's `MaskinportenClient`, with its tokens kept in
  * files between runs (file-store.ts) unless `--no-cache`.
  */
-import type { ClientEvent } from '../client-options.js'
-import { MaskinportenClient } from '../client.js'
-import type { RetryOptions } from '../retry.js'
-import type { TokenResult } from '../token-result.js'
+import type { ClientEvent } from '../client/options.js'
+import { MaskinportenClient } from '../client/client.js'
+import type { RetryOptions } from '../client/retry.js'
+import type { TokenResult } from '../client/token-result.js'
 import type { CliContext } from './context.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes, describeTime } from './output.js'

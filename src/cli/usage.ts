@@ -3,7 +3,7 @@
  * {@link UsageError}s that name the command, so that `main` can point at `maskinporten <cmd> --help`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { describeValue, maskTokens } from '../errors.js'
+import { describeValue, maskTokens } from '../errors/errors.js'
 
 /** The flags of one command, in `parseArgs`' form. */
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>

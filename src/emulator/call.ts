@@ -3,9 +3,9 @@
  * emulator's clock in the `Date` header.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FaultQueue } from './faults.js'
+import type { FaultQueue } from './fault-queue.js'
 import type { ClientRegistry } from './registry.js'
-import type { ReplayMemory } from './replay.js'
+import type { ReplayMemory } from './maskinporten/replay.js'
 import type { SigningKey } from './tokens.js'
 import type { EmulatorStats } from './types.js'
 

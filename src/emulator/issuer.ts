@@ -3,7 +3,7 @@
  * trailing slash), so every endpoint is joined to it the way the library joins `token`: with exactly one slash
  * between (`tokenEndpointFor`).
  */
-import { tokenEndpointFor } from '../config.js'
+import { tokenEndpointFor } from '../config/config.js'
 
 /** `name` (`token`, `jwk`, `errors/MP-011`, ...) under `issuer`, with exactly one slash between. */
 export function underIssuer(issuer: string, name: string): string {

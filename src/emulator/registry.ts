@@ -3,10 +3,10 @@
  * malformed client fails at once instead of as a puzzling rejection later.
  */
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto'
-import { invalidConfig } from '../errors.js'
-import { MIN_RSA_BITS } from '../keys.js'
-import { parseOrgNummer } from '../orgnummer.js'
-import { splitScopes } from '../scopes.js'
+import { invalidConfig } from '../errors/errors.js'
+import { MIN_RSA_BITS } from '../signing/keys.js'
+import { parseOrgNummer } from '../config/orgnummer.js'
+import { splitScopes } from '../config/scopes.js'
 import type { EmulatorClient } from './types.js'
 
 /** A registered public key of a client. */
@@ -78,7 +78,7 @@ function parseKey(jwk: unknown, field: string): ClientKey {
     throw invalidConfig(field, 'is not a public JWK that node:crypto can read', err)
   }
   if (key.asymmetricKeyType !== 'rsa') throw invalidConfig(field, 'must be an RSA key')
-  // Maskinporten refuses shorter keys; so does the library when signing (keys.ts).
+  // Maskinporten refuses shorter keys; so does the library when signing (signing/keys.ts).
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
   if (bits < MIN_RSA_BITS) {
     throw invalidConfig(field, `is a ${bits}-bit RSA key; Maskinporten requires at least ${MIN_RSA_BITS} bits`)

@@ -4,10 +4,10 @@
  */
 import { createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
-import { publicJwk, type PublicJwk } from '../keys.js'
-import { toIso6523 } from '../orgnummer.js'
+import { publicJwk, type PublicJwk } from '../signing/keys.js'
+import { toIso6523 } from '../config/orgnummer.js'
 import { signJwt } from './jwt.js'
-import type { ValidGrant } from './rules.js'
+import type { ValidGrant } from './maskinporten/rules.js'
 import { delegationSource, x5tOf } from './unconfirmed.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)

@@ -4,8 +4,8 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
-import { jwkThumbprint } from '../../src/keys.ts'
-import { VERSION } from '../../src/version.ts'
+import { jwkThumbprint } from '../../src/signing/keys.ts'
+import { VERSION } from '../../src/http/version.ts'
 import { assertNoSecrets, keyFragments } from '../support/fixtures.ts'
 import { requireBuiltBin, runCli, tempDir } from './run-cli.ts'
 

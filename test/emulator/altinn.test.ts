@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
-import { checkMaskinportenToken } from '../../src/emulator/altinn.js'
+import { checkMaskinportenToken } from '../../src/emulator/altinn/exchange.js'
 import { makeSigningKey, signToken } from '../../src/emulator/tokens.js'
 import { CUSTOMER_ORG, DELEGATING_ORG, SYSTEM_USER_ID, VENDOR_ORG, grant, requestToken, startFixture, type Fixture } from './fixtures.js'
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { generateSigningKey, type GeneratedKey } from '../../src/keys.js'
+import { generateSigningKey, type GeneratedKey } from '../../src/signing/keys.js'
 import { VENDOR_ORG, requestToken, signGrant } from './fixtures.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))

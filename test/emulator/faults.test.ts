@@ -3,7 +3,7 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateSigningKey } from '../../src/keys.js'
+import { generateSigningKey } from '../../src/signing/keys.js'
 import { VENDOR_ORG, grant, requestToken, signGrant, startFixture, wencheClaims, type Fixture } from './fixtures.js'
 
 describe('emulator: faults and stats', () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { randomUUID, sign, type KeyObject } from 'node:crypto'
-import { generateSigningKey } from '../../src/keys.js'
+import { generateSigningKey } from '../../src/signing/keys.js'
 import { startEmulator, type Emulator, type EmulatorClient } from '../../src/emulator/index.js'
 
 /** Digdir, Brønnøysundregistrene-valid numbers from PROTOCOL.md §6. */

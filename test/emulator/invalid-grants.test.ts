@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { constants, createHmac, createPublicKey, randomBytes, randomUUID, sign } from 'node:crypto'
-import { generateSigningKey } from '../../src/keys.js'
+import { generateSigningKey } from '../../src/signing/keys.js'
 import {
   CUSTOMER_ORG,
   DELEGATING_ORG,

@@ -1,6 +1,6 @@
 // A scripted Maskinporten + Altinn behind an injected fetch, for the client's unit tests: no sockets, no clock.
-import type { StoredToken, TokenStore } from '../../src/cache.js'
-import { decodeToken } from '../../src/token.js'
+import type { StoredToken, TokenStore } from '../../src/client/store.js'
+import { decodeToken } from '../../src/exchange/token.js'
 
 /** What the fake saw of one token request. */
 export interface SeenGrant {

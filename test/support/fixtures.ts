@@ -1,6 +1,6 @@
 // Shared test fixtures: keys are made at test time, once per test process.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
-import type { MaskinportenConfig } from '../../src/config.js'
+import type { MaskinportenConfig } from '../../src/config/config.js'
 
 export interface TestKey {
   privateKey: KeyObject

@@ -1,0 +1,365 @@
+/**
+ * {@link TokenCache}: expiry, refresh-ahead and single flight in front of a {@link TokenStore}.
+ */
+import { performance } from 'node:perf_hooks'
+import type { ClientEndpoint, ClientEvent } from './options.js'
+import { invalidConfig, type MaskinportenError } from '../errors/errors.js'
+import { isThenable, type StoredToken, type TokenStore } from './store.js'
+
+/**
+ * One fetch for one key, shared by every caller of that key. Once settled it stays a moment (see {@link TokenCache})
+ * so that callers whose store read raced its write still share its outcome.
+ */
+export interface Flight {
+  promise: Promise<StoredToken>
+  /** A caller waits on it, so its retry waits keep the process alive; a background refresh's do not. */
+  foreground: boolean
+  /** Started by `forceRefresh`; callers that only want a usable token do not queue behind it unasked. */
+  forced: boolean
+  /** Attempts made so far (for events). */
+  attempts: number
+  /** `performance.now()` by which it must give up, when sooner than the retry deadline (an exchange's remaining time). */
+  deadline: number | undefined
+  timer?: NodeJS.Timeout
+  wake?: () => void
+  /** Once settled: the token, or the error. */
+  outcome?: { entry: StoredToken } | { error: unknown }
+  /** Its token's store write, until it has landed (or failed); never rejects. */
+  written?: Promise<void>
+  /** The async store reads of this key that were already issued when it settled. */
+  readsBefore?: ReadEra
+}
+
+/** Async store reads of one key issued between two settlements of its flights; `pending` have not answered yet. */
+interface ReadEra {
+  pending: number
+}
+
+/** Background refreshes of one key that failed: none is started again before `notBefore` (epoch ms). */
+interface RefreshBackoff {
+  /** The token being refreshed (its `expiresAt`): a new token starts afresh. */
+  expiresAt: number
+  failures: number
+  notBefore: number
+}
+
+/** Keys with a backing-off refresh beyond which those with an expired token are swept out. */
+const MAX_BACKOFFS = 1024
+
+/** Fetches a token for a key; `flight` is for its retry waits ({@link TokenCache.sleep}), attempt count and deadline. */
+export type Fetcher = (flight: Flight) => Promise<StoredToken>
+
+/** How a {@link TokenCache} judges a cached token. */
+export interface TokenCacheOptions {
+  store: TokenStore
+  /** Less than this left (milliseconds) and a token is not handed out. */
+  marginMs: number
+  /** Share of a token's life after which a hit also starts a background refresh. */
+  refreshAhead: number
+  /** First wait (milliseconds) after a failed background refresh before a hit starts another; doubled per failure. */
+  refreshBackoffMs: number
+  now: () => number
+  /** Undefined when nobody listens, so that a hit builds no event. */
+  emit: ((event: ClientEvent) => void) | undefined
+}
+
+/** What a closed client's callers get. */
+export function clientClosed(): MaskinportenError {
+  return invalidConfig('client', 'is closed: make a new MaskinportenClient')
+}
+
+/**
+ * Expiry, refresh-ahead and single flight in front of a {@link TokenStore}. A failed fetch is never stored; a
+ * failing store is reported and worked around, never thrown to the caller.
+ *
+ * Single flight holds with an async store too: a settled flight is kept until its token's store write has landed
+ * and every store read issued before it settled has answered. A read that comes back without a usable token
+ * then takes that flight's outcome instead of starting a second fetch.
+ */
+export class TokenCache {
+  readonly #o: TokenCacheOptions
+  readonly #flights = new Map<string, Flight>()
+  readonly #eras = new Map<string, ReadEra>()
+  readonly #backoff = new Map<string, RefreshBackoff>()
+  readonly #written = new Set<string>()
+  /** Per key, every async store write not landed yet (one promise for all of them); never rejects. */
+  readonly #landing = new Map<string, Promise<void>>()
+  #closed = false
+
+  constructor(options: TokenCacheOptions) {
+    this.#o = options
+  }
+
+  /**
+   * A usable cached token, or the result of `fetch` shared with every concurrent caller of `key`. A hit in a
+   * synchronous store is answered synchronously: a store lookup and a clock read; no signing, no I/O, no timers,
+   * not even a promise.
+   *
+   * @param foreground false for a fetch no caller waits on (a refresh ahead).
+   * @param deadline `performance.now()` by which a fetch started here must give up, if sooner than the retry deadline.
+   */
+  obtain(key: string, endpoint: ClientEndpoint, fetch: Fetcher, force: boolean, foreground = true, deadline?: number): StoredToken | Promise<StoredToken> {
+    if (force) return this.#join(key, endpoint, fetch, foreground, true, deadline)
+    // What this process already knows comes before the store: a token just fetched (its write may not have landed),
+    // or a fetch that callers without a usable token already wait on.
+    if (this.#flights.size !== 0) {
+      const flight = this.#flights.get(key)
+      const outcome = flight?.outcome
+      if (outcome !== undefined) {
+        const hit = 'entry' in outcome ? this.#usable(key, endpoint, fetch, outcome.entry) : undefined
+        if (hit !== undefined) return hit
+      } else if (flight !== undefined && flight.foreground && !flight.forced) {
+        return flight.promise
+      }
+    }
+    const read = this.#read(key)
+    if (!isThenable(read)) return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground, false, deadline)
+    let era = this.#eras.get(key)
+    if (era === undefined) this.#eras.set(key, (era = { pending: 0 }))
+    era.pending++
+    const issued = era
+    return read.then((entry) => {
+      try {
+        return this.#usable(key, endpoint, fetch, entry) ?? this.#afterMiss(key, issued, endpoint, fetch, foreground, deadline)
+      } finally {
+        this.#answered(key, issued)
+      }
+    })
+  }
+
+  /** The entry if it has more than the margin left (starting a background refresh when it is getting old). */
+  #usable(key: string, endpoint: ClientEndpoint, fetch: Fetcher, entry: StoredToken | undefined): StoredToken | undefined {
+    if (entry === undefined) return undefined
+    const now = this.#o.now()
+    const usableUntil = entry.expiresAt - this.#o.marginMs
+    if (now >= usableUntil) return undefined
+    const refreshAt = entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead
+    if (now >= refreshAt && !this.#closed && !this.#running(key) && this.#mayRefresh(key, entry, now)) {
+      this.#o.emit?.({ type: 'refresh', key, endpoint })
+      this.#join(key, endpoint, fetch, false, false, undefined).catch(() => this.#refreshFailed(key, entry, usableUntil))
+    }
+    this.#o.emit?.({ type: 'hit', key, expiresAt: entry.expiresAt })
+    return entry
+  }
+
+  /** True while a fetch for `key` is under way. */
+  #running(key: string): boolean {
+    const flight = this.#flights.get(key)
+    return flight !== undefined && flight.outcome === undefined
+  }
+
+  /** False while a refresh of this token backs off after failing. */
+  #mayRefresh(key: string, entry: StoredToken, now: number): boolean {
+    if (this.#backoff.size === 0) return true
+    const backoff = this.#backoff.get(key)
+    if (backoff === undefined) return true
+    if (backoff.expiresAt !== entry.expiresAt) {
+      this.#backoff.delete(key) // another token now: its refresh starts afresh
+      return true
+    }
+    return now >= backoff.notBefore
+  }
+
+  /**
+   * After a failed background refresh (a withdrawn scope, a wrong kid, an outage): the next one waits the base
+   * delay, doubled per failure, but never more than half the time left before the token's margin (nor less than
+   * the base delay), so a cure is still picked up before callers would have to wait. Past the margin a caller's
+   * own fetch is not held back.
+   */
+  #refreshFailed(key: string, entry: StoredToken, usableUntil: number): void {
+    const now = this.#o.now()
+    const previous = this.#backoff.get(key)
+    const failures = previous?.expiresAt === entry.expiresAt ? previous.failures + 1 : 1
+    const base = Math.max(1, this.#o.refreshBackoffMs)
+    const exponential = base * 2 ** Math.min(failures - 1, 30)
+    const delayMs = Math.min(exponential, Math.max(base, (usableUntil - now) / 2))
+    // Keys nobody asks for again would stay: once there are many, those whose token has expired go.
+    if (this.#backoff.size >= MAX_BACKOFFS) for (const [k, b] of this.#backoff) if (b.expiresAt <= now) this.#backoff.delete(k)
+    this.#backoff.set(key, { expiresAt: entry.expiresAt, failures, notBefore: now + delayMs })
+  }
+
+  /** Waits `ms` for a retry. The timer is unref'd unless a caller waits on the flight; `close()` ends it early. */
+  sleep(flight: Flight, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(flight.timer)
+        flight.timer = undefined
+        flight.wake = undefined
+        resolve()
+      }
+      flight.timer = setTimeout(wake, ms)
+      if (!flight.foreground) flight.timer.unref()
+      flight.wake = wake
+    })
+  }
+
+  /**
+   * Forgets every token: the whole store if it can, else the keys written through this cache. Writes already on
+   * their way land first, so that none of them brings a token back afterwards.
+   */
+  async clear(): Promise<void> {
+    this.#dropSettled()
+    this.#backoff.clear()
+    if (this.#landing.size !== 0) await Promise.all(this.#landing.values())
+    const keys = [...this.#written]
+    this.#written.clear()
+    try {
+      const { store } = this.#o
+      if (store.clear) await store.clear()
+      else await Promise.all(keys.map((key) => store.delete(key)))
+    } catch {
+      this.#o.emit?.({ type: 'store-error', key: '*', operation: 'clear' })
+    }
+  }
+
+  /**
+   * Forgets `entry` under `key` (a token the other side refused), in this process and in the store, unless the
+   * store holds another token by now. Its write may not have landed yet: that is waited for first, else the write
+   * would land after the check and keep the refused token in the store until it expires. Never throws.
+   */
+  async forget(key: string, entry: StoredToken): Promise<void> {
+    const flight = this.#flights.get(key)
+    if (flight?.outcome !== undefined && 'entry' in flight.outcome && flight.outcome.entry.accessToken === entry.accessToken) {
+      this.#flights.delete(key)
+    }
+    const landing = this.#landing.get(key)
+    if (landing !== undefined) await landing
+    const read = this.#read(key)
+    const stored = isThenable(read) ? await read : read
+    if (stored?.accessToken !== entry.accessToken) return
+    try {
+      await this.#o.store.delete(key)
+    } catch {
+      this.#o.emit?.({ type: 'store-error', key, operation: 'delete' })
+    }
+  }
+
+  /** No fetch starts from now on (callers get {@link clientClosed}); every retry wait ends at once. */
+  close(): void {
+    this.#closed = true
+    this.#dropSettled()
+    this.#backoff.clear()
+    for (const flight of this.#flights.values()) flight.wake?.()
+  }
+
+  #dropSettled(): void {
+    for (const [key, flight] of this.#flights) if (flight.outcome !== undefined) this.#flights.delete(key)
+  }
+
+  /** A store read found no usable token: the outcome of a flight it raced, else a fetch (shared). */
+  #afterMiss(key: string, era: ReadEra, endpoint: ClientEndpoint, fetch: Fetcher, foreground: boolean, deadline: number | undefined): StoredToken | Promise<StoredToken> {
+    const flight = this.#flights.get(key)
+    const outcome = flight?.outcome
+    if (outcome !== undefined) {
+      if ('entry' in outcome) {
+        // Issued before the flight settled, or before its write landed: the store could not have had it yet.
+        const hit = flight!.readsBefore === era || flight!.written !== undefined ? this.#usable(key, endpoint, fetch, outcome.entry) : undefined
+        if (hit !== undefined) return hit
+      } else if (flight!.readsBefore === era) {
+        return flight!.promise // the error every caller of that moment gets
+      }
+    }
+    return this.#join(key, endpoint, fetch, foreground, false, deadline)
+  }
+
+  #join(key: string, endpoint: ClientEndpoint, fetch: Fetcher, foreground: boolean, forced: boolean, deadline: number | undefined): Promise<StoredToken> {
+    if (this.#closed) return Promise.reject(clientClosed())
+    const running = this.#flights.get(key)
+    if (running !== undefined && running.outcome === undefined) {
+      if (foreground && !running.foreground) {
+        running.foreground = true
+        running.timer?.ref()
+      }
+      return running.promise
+    }
+    const flight: Flight = { foreground, forced, attempts: 0, deadline, promise: undefined as never }
+    const started = performance.now()
+    flight.promise = fetch(flight).then(
+      (entry) => {
+        this.#backoff.delete(key)
+        // Closed meanwhile (the answer came as close() ran): nothing is stored after close(), least of all in the
+        // client's own store, which close() has just emptied.
+        const written = this.#closed ? undefined : this.#write(key, entry)
+        if (written !== undefined) {
+          flight.written = written
+          void written.then(() => {
+            flight.written = undefined
+            this.#release(key, flight)
+          })
+        }
+        this.#settled(key, flight, { entry })
+        return entry
+      },
+      (err: MaskinportenError) => {
+        const status = err.status === undefined ? {} : { status: err.status }
+        const durationMs = performance.now() - started
+        this.#o.emit?.({ type: 'failed', key, endpoint, attempt: flight.attempts, ...status, code: err.code, durationMs, background: !flight.foreground })
+        this.#settled(key, flight, { error: err })
+        throw err
+      },
+    )
+    flight.promise.catch(() => {}) // kept after it settles: a rejection nobody else awaits is not unhandled
+    this.#flights.set(key, flight)
+    return flight.promise
+  }
+
+  /** Records the outcome; reads issued until now belong to this flight; it goes once none of them is pending. */
+  #settled(key: string, flight: Flight, outcome: NonNullable<Flight['outcome']>): void {
+    flight.outcome = outcome
+    flight.readsBefore = this.#eras.get(key)
+    this.#eras.delete(key)
+    this.#release(key, flight)
+  }
+
+  /** One async read of `key` answered. */
+  #answered(key: string, era: ReadEra): void {
+    if (--era.pending !== 0) return
+    if (this.#eras.get(key) === era) this.#eras.delete(key)
+    const flight = this.#flights.get(key)
+    if (flight?.readsBefore === era) this.#release(key, flight)
+  }
+
+  /** Drops a settled flight once nothing can need it: its write landed and the reads that raced it answered. */
+  #release(key: string, flight: Flight): void {
+    if (flight.outcome === undefined || flight.written !== undefined || (flight.readsBefore?.pending ?? 0) !== 0) return
+    if (this.#flights.get(key) === flight) this.#flights.delete(key)
+  }
+
+  /** The stored token; a synchronous store's answer is passed on as is, so a hit needs no promise. */
+  #read(key: string): StoredToken | undefined | Promise<StoredToken | undefined> {
+    const failed = (): undefined => {
+      this.#o.emit?.({ type: 'store-error', key, operation: 'get' })
+      return undefined
+    }
+    try {
+      const got = this.#o.store.get(key)
+      return isThenable(got) ? Promise.resolve(got).catch(failed) : got
+    } catch {
+      return failed()
+    }
+  }
+
+  /** Stores `entry`; for an async store, a promise of its landing (or failing), which never rejects. */
+  #write(key: string, entry: StoredToken): Promise<void> | undefined {
+    const failed = (): void => this.#o.emit?.({ type: 'store-error', key, operation: 'set' })
+    try {
+      const ttlMs = Math.max(1, entry.expiresAt - this.#o.now())
+      const done = this.#o.store.set(key, entry, ttlMs)
+      // Only a store that cannot clear itself needs its keys remembered, for clear().
+      if (!this.#o.store.clear) this.#written.add(key)
+      if (isThenable(done)) {
+        const landed = Promise.resolve(done).then(() => {}, failed)
+        const before = this.#landing.get(key)
+        const all = before === undefined ? landed : Promise.all([before, landed]).then(() => {})
+        this.#landing.set(key, all)
+        void all.then(() => {
+          if (this.#landing.get(key) === all) this.#landing.delete(key)
+        })
+        return landed
+      }
+    } catch {
+      failed()
+    }
+    return undefined
+  }
+}

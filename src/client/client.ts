@@ -1,0 +1,371 @@
+/**
+ * `MaskinportenClient`: the seed's flows behind a cache a production service can lean on: one request however many
+ * callers ask at once, refresh ahead of expiry off the hot path, retries with backoff within a deadline, and a
+ * clock that corrects itself against Maskinporten's.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
+ */
+import { performance } from 'node:perf_hooks'
+import { exchangeForAltinnToken } from '../exchange/altinn.js'
+import { clientClosed, TokenCache, type Fetcher, type Flight } from './cache.js'
+import { isThenable, MemoryTokenStore, type StoredToken, type TokenStore } from './store.js'
+import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
+import { invalidConfig, isMaskinportenError } from '../errors/errors.js'
+import { grantParams, signGrant, type GrantParams } from '../signing/grant.js'
+import { requestToken } from '../exchange/maskinporten.js'
+import {
+  DEFAULT_MARGIN_MS,
+  DEFAULT_REFRESH_AHEAD,
+  type AltinnTokenOptions,
+  type ClientEndpoint,
+  type ClientEvent,
+  type GetTokenOptions,
+  type MaskinportenClientOptions,
+} from './options.js'
+import { learnedClockOffset, retryPolicy, withRetries, type RetryHooks, type RetryPolicy } from './retry.js'
+import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../config/scopes.js'
+import { decodeToken } from '../exchange/token.js'
+import { TokenResult } from './token-result.js'
+
+/** A normalised request: its grant parameters and its cache keys (Maskinporten's and Altinn's). */
+interface Target {
+  params: GrantParams
+  key: string
+  altinnKey: string
+  /** Made once, so that a cache hit allocates no closure. */
+  fetchToken: Fetcher
+  fetchAltinn: Fetcher
+}
+
+/** Distinct raw requests remembered with their normalised form; beyond this the memo starts over. */
+const MAX_TARGETS = 1024
+
+/**
+ * Maskinporten and Altinn tokens, cached per scope set, org, externalRef, resource and consumerOrg; one request
+ * per key however many callers ask at once; refreshed ahead in the background; retried within a deadline, a new
+ * grant each attempt; grants signed by a clock corrected against Maskinporten's `Date` header.
+ * `JSON.stringify`, `util.inspect` and `String()` of a client show neither token nor key.
+ *
+ * @example
+ * ```ts
+ * const client = new MaskinportenClient(configFromEnv())
+ * const altinn = await client.systemuserToken('310702641') // cached for the Altinn token's 30 minutes
+ * const { accessToken } = await client.getToken({ scope: 'skatteetaten:innrapporteringaksjonaerregisteroppgave' })
+ * client.close()
+ * ```
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_systembruker
+ */
+export class MaskinportenClient {
+  readonly #config: ResolvedConfig
+  readonly #cache: TokenCache
+  readonly #store: TokenStore
+  readonly #ownStore: boolean
+  readonly #retry: RetryPolicy
+  readonly #now: () => number
+  readonly #emit: ((event: ClientEvent) => void) | undefined
+  readonly #targets = new Map<string, Target>()
+  readonly #simpleTargets = new Map<string | undefined, Map<string | undefined, Target>>()
+  /** One per request in flight, so that close() can abort them. Not one long-lived signal: see #withRetries. */
+  readonly #requests = new Set<AbortController>()
+  #offsetMs: number
+  #closed = false
+
+  /** Checks the config and parses the key, once. Throws `invalid_config` or `jwt_sign_failed`; sends nothing. */
+  constructor(config: MaskinportenConfig, options: MaskinportenClientOptions = {}) {
+    this.#config = resolveConfig(config)
+    this.#ownStore = options.store === undefined
+    this.#store = options.store ?? new MemoryTokenStore(options.maxEntries)
+    for (const method of ['get', 'set', 'delete'] as const) {
+      if (typeof this.#store[method] !== 'function') throw invalidConfig('store', `has no ${method}() method`)
+    }
+    const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS
+    if (!(marginMs >= 0)) throw invalidConfig('marginMs', 'must be a non-negative number of milliseconds')
+    const refreshAhead = options.refreshAhead ?? DEFAULT_REFRESH_AHEAD
+    if (!(refreshAhead > 0 && refreshAhead <= 1)) throw invalidConfig('refreshAhead', 'must be in (0, 1]')
+    this.#retry = retryPolicy(options.retry)
+    this.#now = options.now ?? Date.now
+    this.#offsetMs = options.clockOffsetMs ?? 0
+    if (!Number.isFinite(this.#offsetMs)) throw invalidConfig('clockOffsetMs', 'must be a finite number')
+    const onEvent = options.onEvent
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidConfig('onEvent', 'must be a function')
+    // Undefined without a listener, so that the hot path builds no event objects.
+    this.#emit = onEvent
+      ? (event: ClientEvent): void => {
+          try {
+            onEvent(event)
+          } catch {
+            // A listener's bug must not break token fetching.
+          }
+        }
+      : undefined
+    this.#cache = new TokenCache({ store: this.#store, marginMs, refreshAhead, refreshBackoffMs: this.#retry.baseDelayMs, now: this.#now, emit: this.#emit })
+  }
+
+  /** Maskinporten's clock minus this machine's (milliseconds), as learned from its answers. Grants are signed by it. */
+  get clockOffsetMs(): number {
+    return this.#offsetMs
+  }
+
+  /**
+   * A Maskinporten access token: from the cache while it has more than `marginMs` left, else fetched (one request
+   * for all concurrent callers of the same key, retried within the deadline). Throws `MaskinportenError`.
+   *
+   * @example
+   * ```ts
+   * const { accessToken, expiresAt } = await client.getToken({ scope: 'altinn:instances.read', orgNummer: '310702641' })
+   * ```
+   */
+  async getToken(options: GetTokenOptions = {}): Promise<TokenResult> {
+    const target = this.#target(options)
+    const got = this.#cache.obtain(target.key, 'token', target.fetchToken, options.forceRefresh === true)
+    return new TokenResult(isThenable(got) ? await got : got, this.#now())
+  }
+
+  /**
+   * An Altinn platform token: a Maskinporten token exchanged at Altinn, cached for the Altinn token's own life
+   * (30 minutes, from its `exp`). The Maskinporten token it came from is cached too, under its own key;
+   * `forceRefresh` makes a new exchange, with that Maskinporten token while it is still good. When the exchange
+   * refuses that token (401), it is dropped, so the next call fetches a new one. A Maskinporten fetch on the way
+   * gets what is left of this call's deadline, not a deadline of its own.
+   *
+   * @example
+   * ```ts
+   * const token = await client.altinnToken({ orgNummer: '310702641' })
+   * ```
+   * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
+   */
+  async altinnToken(options: AltinnTokenOptions = {}): Promise<string> {
+    const got = this.#altinn(options)
+    return (isThenable(got) ? await got : got).accessToken
+  }
+
+  /**
+   * {@link altinnToken} with its expiry and scope: the same cache entry, as a {@link TokenResult} (`expiresAt` by
+   * this client's clock, from the Altinn token's own life; `scope` that of the Maskinporten token it came from).
+   *
+   * @example
+   * ```ts
+   * const { accessToken, expiresAt } = await client.altinnTokenResult({ orgNummer: '310702641' })
+   * ```
+   */
+  async altinnTokenResult(options: AltinnTokenOptions = {}): Promise<TokenResult> {
+    const got = this.#altinn(options)
+    return new TokenResult(isThenable(got) ? await got : got, this.#now())
+  }
+
+  #altinn(options: AltinnTokenOptions): StoredToken | Promise<StoredToken> {
+    const target = this.#target(options)
+    return this.#cache.obtain(target.altinnKey, 'exchange', target.fetchAltinn, options.forceRefresh === true)
+  }
+
+  /** The seed's `get_systemuser_token`: an Altinn token for the system user of `orgNummer`, default scopes. */
+  systemuserToken(orgNummer: string, options: { externalRef?: string } = {}): Promise<string> {
+    return this.altinnToken({ ...options, orgNummer })
+  }
+
+  /** The seed's `get_admin_token`: a Maskinporten token with the admin scopes, not exchanged. */
+  async adminToken(): Promise<string> {
+    return (await this.getToken({ scope: adminScopes() })).accessToken
+  }
+
+  /** The seed's `get_skd_aksjonaer_token`: Skatteetaten's aksjonær scope, as the system user of `orgNummer`. */
+  async skdAksjonaerToken(orgNummer: string): Promise<string> {
+    return (await this.getToken({ scope: skdAksjonaerScope(), orgNummer })).accessToken
+  }
+
+  /** The seed's `get_skd_skattemelding_token`: the skattemelding scopes, as the system user of `orgNummer`. */
+  async skdSkattemeldingToken(orgNummer: string): Promise<string> {
+    return (await this.getToken({ scope: skattemeldingScope(), orgNummer })).accessToken
+  }
+
+  /** Forgets every cached token (the whole store, or with a store that has no `clear()`, the keys this client wrote). */
+  clear(): Promise<void> {
+    return this.#cache.clear()
+  }
+
+  /**
+   * Stops the client: aborts requests in flight (their callers get that error), ends retry waits, drops the
+   * default store's tokens. No fetch starts after it, not even for a call made before it that was still reading
+   * an async store: such callers, and later calls, get `invalid_config`. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const request of this.#requests) request.abort()
+    this.#cache.close()
+    if (this.#ownStore) void this.#store.clear?.()
+  }
+
+  /** Identity only: client id, issuer, clock offset; never a token or the key. */
+  toJSON(): Record<string, unknown> {
+    const { clientId, issuer } = this.#config
+    return { clientId, issuer, clockOffsetMs: this.#offsetMs, closed: this.#closed }
+  }
+
+  toString(): string {
+    return `MaskinportenClient(${this.#config.clientId} at ${this.#config.issuer})`
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (v: unknown, o: object) => string): string {
+    return `MaskinportenClient ${inspect(this.toJSON(), options)}`
+  }
+
+  /**
+   * Normalises and checks a request once per distinct input; invalid input throws and is never memoised. The
+   * common call (a scope string and an org) is found through two map lookups, without serialising anything.
+   */
+  #target(options: GetTokenOptions): Target {
+    if (this.#closed) throw clientClosed()
+    const { scope, orgNummer, externalRef, resource, consumerOrg } = options
+    const simple = externalRef === undefined && resource === undefined && consumerOrg === undefined && typeof scope !== 'object'
+    if (simple) {
+      const hit = this.#simpleTargets.get(scope)?.get(orgNummer)
+      if (hit !== undefined) return hit
+    }
+    const raw = JSON.stringify([scope, orgNummer, externalRef, resource, consumerOrg])
+    let target = this.#targets.get(raw)
+    if (target === undefined) {
+      if (this.#targets.size >= MAX_TARGETS) {
+        this.#targets.clear()
+        this.#simpleTargets.clear()
+      }
+      target = this.#newTarget(grantParams(scope ?? defaultScopes(), { orgNummer, externalRef, resource, consumerOrg }))
+      this.#targets.set(raw, target)
+    }
+    if (simple) {
+      let byOrg = this.#simpleTargets.get(scope)
+      if (byOrg === undefined) this.#simpleTargets.set(scope, (byOrg = new Map()))
+      byOrg.set(orgNummer, target)
+    }
+    return target
+  }
+
+  #newTarget(params: GrantParams): Target {
+    const { issuer, clientId, exchangeUrl } = this.#config
+    // The scope set, not the string: "a b" and "b a" are one token.
+    const scopeSet = params.scope.split(' ').sort().join(' ')
+    // Everything that changes the Maskinporten token changes the Altinn token made from it.
+    const request = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
+    const target: Target = {
+      params,
+      key: JSON.stringify(['maskinporten', ...request]),
+      altinnKey: JSON.stringify(['altinn', exchangeUrl, ...request]),
+      fetchToken: (flight) => this.#fetchMaskinporten(target, flight),
+      fetchAltinn: (flight) => this.#fetchAltinn(target, flight),
+    }
+    return target
+  }
+
+  /** Grant → token endpoint, a new grant per attempt, the clock corrected on MP-130. */
+  #fetchMaskinporten(target: Target, flight: Flight): Promise<StoredToken> {
+    let sentAt = 0
+    return this.#withRetries(target.key, 'token', flight, {
+      attempt: async (deadline, signal) => {
+        sentAt = this.#now()
+        const grant = signGrant(this.#config, target.params, sentAt + this.#offsetMs)
+        const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
+        const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
+        return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }
+      },
+      correct: (err) => {
+        const offset = learnedClockOffset(err, sentAt, this.#now(), this.#offsetMs)
+        if (offset === undefined) return false
+        const previousOffsetMs = this.#offsetMs
+        this.#offsetMs = offset
+        this.#emit?.({ type: 'skew-corrected', key: target.key, clockOffsetMs: offset, previousOffsetMs })
+        return true
+      },
+    })
+  }
+
+  /**
+   * Maskinporten token (cached, or fetched within what is left of this attempt's deadline) → Altinn's exchange;
+   * expiry from the Altinn token's own claims. A 401 means the exchange refused that Maskinporten token: it is
+   * dropped from the cache, so that the next attempt or call gets a new one.
+   */
+  #fetchAltinn(target: Target, flight: Flight): Promise<StoredToken> {
+    return this.#withRetries(target.altinnKey, 'exchange', flight, {
+      attempt: async (deadline, signal) => {
+        // Joining a fetch another caller started runs on that fetch's deadline; one started here gets ours.
+        const got = this.#cache.obtain(target.key, 'token', target.fetchToken, false, flight.foreground, deadline)
+        const mp = isThenable(got) ? await got : got
+        const sentAt = this.#now()
+        let token: string
+        try {
+          token = await exchangeForAltinnToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, mp.accessToken, { signal })
+        } catch (err) {
+          if (isMaskinportenError(err) && err.code === 'altinn_exchange_error' && err.status === 401) await this.#cache.forget(target.key, mp)
+          throw err
+        }
+        return { accessToken: token, tokenType: 'Bearer', scope: mp.scope, obtainedAt: sentAt, expiresAt: altinnExpiry(token, sentAt, this.#offsetMs, mp) }
+      },
+      correct: () => false,
+    })
+  }
+
+  /** One request's timeout: the configured one, or what is left before `deadline` (`performance.now()`), if less. */
+  #timeoutMs(deadline: number): number {
+    // Whole milliseconds of at least 1: what a timer takes.
+    return Math.max(1, Math.ceil(Math.min(this.#config.timeoutMs, deadline - performance.now())))
+  }
+
+  /**
+   * The retry loop with this client's clock, timers, close signal and events. Each attempt is given its deadline
+   * (`performance.now()` time): the loop's, or the flight's own when that is sooner.
+   */
+  async #withRetries(
+    key: string,
+    endpoint: ClientEndpoint,
+    flight: Flight,
+    hooks: { attempt: (deadline: number, signal: AbortSignal) => Promise<StoredToken>; correct: RetryHooks<StoredToken>['correct'] },
+  ): Promise<StoredToken> {
+    const started = performance.now()
+    const policy = flight.deadline === undefined ? this.#retry : { ...this.#retry, deadlineMs: Math.max(0, Math.min(this.#retry.deadlineMs, flight.deadline - started)) }
+    const entry = await withRetries(policy, {
+      attempt: async (attempt, remainingMs) => {
+        if (this.#closed) throw clientClosed() // closed before the first attempt: nothing is sent
+        flight.attempts = attempt
+        // A signal per request: Node 20's AbortSignal.any keeps a trace of every signal combined with a long-lived
+        // one, which a client making requests for months would accumulate.
+        const request = new AbortController()
+        this.#requests.add(request)
+        try {
+          return await hooks.attempt(performance.now() + remainingMs, request.signal)
+        } finally {
+          this.#requests.delete(request)
+        }
+      },
+      correct: hooks.correct,
+      elapsed: () => performance.now(),
+      sleep: (ms) => this.#cache.sleep(flight, ms),
+      stopped: () => this.#closed,
+      random: Math.random,
+      onRetry: ({ attempt, error, delayMs, reason }) => {
+        const status = error.status === undefined ? {} : { status: error.status }
+        this.#emit?.({ type: 'retry', key, endpoint, attempt, ...status, code: error.code, reason, delayMs })
+      },
+    })
+    const durationMs = performance.now() - started
+    const { expiresAt } = entry
+    this.#emit?.({ type: 'fetched', key, endpoint, attempt: flight.attempts, status: 200, durationMs, expiresAt, background: !flight.foreground })
+    return entry
+  }
+}
+
+/**
+ * When an Altinn token stops being valid, by our clock: its life (`exp − iat`, 30 minutes) counted from when we
+ * asked, so that Altinn's clock cannot stretch it; `exp` shifted by the learned offset when there is no `iat`; and
+ * for a token that is not a readable JWT, no longer than the Maskinporten token it came from.
+ */
+function altinnExpiry(token: string, sentAt: number, offsetMs: number, from: StoredToken): number {
+  try {
+    const { exp, iat } = decodeToken(token).claims
+    if (typeof exp === 'number') {
+      return typeof iat === 'number' && exp > iat ? sentAt + (exp - iat) * 1000 : exp * 1000 - offsetMs
+    }
+  } catch {
+    // Not a JWT: fall through to the conservative answer.
+  }
+  return from.expiresAt
+}

@@ -1,0 +1,70 @@
+/**
+ * The vocabulary of `MaskinportenClient`: its options and defaults, what a token request may say, and the events it
+ * reports.
+ */
+import type { TokenStore } from './store.js'
+import type { MaskinportenErrorCode } from '../errors/errors.js'
+import type { RetryOptions } from './retry.js'
+
+/** Default {@link MaskinportenClientOptions.marginMs}. */
+export const DEFAULT_MARGIN_MS = 5_000
+/** Default {@link MaskinportenClientOptions.refreshAhead}. */
+export const DEFAULT_REFRESH_AHEAD = 0.75
+
+/** Options of {@link MaskinportenClient}. All optional. */
+export interface MaskinportenClientOptions {
+  /** Where tokens are kept. Default: a {@link MemoryTokenStore} of `maxEntries` entries, private to this client. */
+  store?: TokenStore
+  /** Capacity of the default store (ignored with `store`). Default 10000. */
+  maxEntries?: number
+  /** A token is never handed out with less than this left (milliseconds). Default 5000. */
+  marginMs?: number
+  /**
+   * Share of a token's life after which a cache hit also starts a background refresh (the caller still gets the
+   * cached token at once). In (0, 1]; default 0.75 (about 89 s into a 119 s Maskinporten token).
+   */
+  refreshAhead?: number
+  /** Retry policy: deadline (default 30 s), backoff, `Retry-After` cap. See {@link RetryOptions}. */
+  retry?: RetryOptions
+  /** The clock (epoch ms). Default `Date.now`. Inject one in tests instead of sleeping. */
+  now?: () => number
+  /** Initial estimate of Maskinporten's clock minus ours (milliseconds), e.g. from a previous run. Default 0. */
+  clockOffsetMs?: number
+  /** Told what the client does; never given a token or a grant. Exceptions thrown by it are ignored. */
+  onEvent?: (event: ClientEvent) => void
+}
+
+/** Which call an event is about: Maskinporten's token endpoint or Altinn's exchange. */
+export type ClientEndpoint = 'token' | 'exchange'
+
+/**
+ * What the client tells `onEvent`. `key` is the cache key (issuer, client id, scope set, org ...: no secrets);
+ * `durationMs` is wall time from the first attempt; `background` is true for a refresh no caller waits on.
+ */
+export type ClientEvent =
+  | { type: 'hit'; key: string; expiresAt: number }
+  | { type: 'fetched'; key: string; endpoint: ClientEndpoint; attempt: number; status: 200; durationMs: number; expiresAt: number; background: boolean }
+  | { type: 'retry'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; reason: 'transient' | 'clock-skew'; delayMs: number }
+  | { type: 'refresh'; key: string; endpoint: ClientEndpoint }
+  | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
+  | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }
+  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete' | 'clear' }
+
+/** What changes a Maskinporten token. */
+export interface GetTokenOptions {
+  /** Scopes, space-separated or a list; order and duplicates do not matter. Default {@link defaultScopes}. */
+  scope?: string | readonly string[]
+  /** Customer org number: a system user (systembruker) token for that organisation. */
+  orgNummer?: string
+  /** The system user's external reference, when it was made with one. Needs `orgNummer`. */
+  externalRef?: string
+  /** Audience(s) of the token (`resource`). */
+  resource?: string | readonly string[]
+  /** Customer that delegated access to you (`consumer_org`, the supplier flow). */
+  consumerOrg?: string
+  /** Skip the cache (e.g. the token was just refused); concurrent callers still share one request. */
+  forceRefresh?: boolean
+}
+
+/** What changes an Altinn token: the Maskinporten token it is exchanged from. */
+export type AltinnTokenOptions = GetTokenOptions

@@ -1,0 +1,284 @@
+/**
+ * Configuration: the environments, validation before anything is sent, and the same environment variables that
+ * Wenche (Python) and NAIS already use.
+ *
+ * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
+ */
+import { readFileSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import type { KeyObject } from 'node:crypto'
+import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { loadSigningKey, type KeySource } from '../signing/keys.js'
+
+/** Digdir's two Maskinporten environments. `test` pairs with Altinn's tt02. */
+export type MaskinportenEnv = 'test' | 'prod'
+
+/** Where an environment's services are. */
+export interface Environment {
+  /** Maskinporten's issuer; the grant's `aud` is exactly this string, trailing slash included. */
+  issuer: string
+  /** Altinn 3 platform base URL. */
+  altinnUrl: string
+}
+
+/** The issuers and Altinn platforms of Digdir's environments (PROTOCOL.md §1). */
+export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment>>> = Object.freeze({
+  prod: Object.freeze({ issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' }),
+  test: Object.freeze({ issuer: 'https://test.maskinporten.no/', altinnUrl: 'https://platform.tt02.altinn.no' }),
+})
+
+/** Default for {@link MaskinportenConfig.timeoutMs}. */
+export const DEFAULT_TIMEOUT_MS = 15_000
+
+/** The longest timer Node can set. */
+const MAX_TIMEOUT_MS = 2_147_483_647
+
+/**
+ * How to reach Maskinporten and sign grants.
+ *
+ * @example
+ * ```ts
+ * const config: MaskinportenConfig = {
+ *   clientId: 'a1b2c3d4-...',
+ *   kid: 'my-key-2026',
+ *   privateKeyPem: readFileSync('maskinporten_privat.pem', 'utf8'),
+ *   env: 'test',
+ * }
+ * ```
+ */
+export interface MaskinportenConfig extends KeySource {
+  /** The client id (integration id) from Digdir's self-service portal. Goes in the grant's `iss` and `sub`. */
+  clientId: string
+  /** The key id registered with the public key on the client in Digdir's portal. Goes in the grant's header. */
+  kid: string
+  /** `'test'` (test.maskinporten.no, Altinn tt02) or `'prod'`. Default `'prod'`, as in the seed. */
+  env?: MaskinportenEnv
+  /**
+   * Overrides the environment's issuer, taken exactly as given (Skyporten's issuers have no trailing slash). The
+   * grant's `aud` is this string; the token endpoint is `token` resolved against it with a slash between.
+   */
+  issuer?: string
+  /** Overrides the environment's Altinn platform base URL (`https://platform.tt02.altinn.no` for test). */
+  altinnUrl?: string
+  /** A `fetch` to use instead of the global one: for proxies, instrumentation or tests. */
+  fetch?: typeof globalThis.fetch
+  /** Time limit (in milliseconds) for each HTTP request, body included. Default 15000. */
+  timeoutMs?: number
+}
+
+/** A config checked and made ready: the key parsed, the URLs worked out. */
+export interface ResolvedConfig {
+  clientId: string
+  kid: string
+  key: KeyObject
+  env: MaskinportenEnv
+  issuer: string
+  tokenEndpoint: string
+  altinnUrl: string
+  exchangeUrl: string
+  fetch: typeof globalThis.fetch
+  timeoutMs: number
+}
+
+/** `token` resolved against an issuer, with exactly one slash between. */
+export function tokenEndpointFor(issuer: string): string {
+  return issuer.endsWith('/') ? `${issuer}token` : `${issuer}/token`
+}
+
+/** Altinn's Maskinporten token exchange endpoint under a platform base URL. */
+export function exchangeUrlFor(altinnUrl: string): string {
+  return `${altinnUrl.replace(/\/+$/, '')}/authentication/api/v1/exchange/maskinporten`
+}
+
+function checkUrl(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalidConfig(field, 'must be an absolute http(s) URL')
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    // No cause: URL's TypeError carries the input, which may be anything a user pasted.
+    throw invalidConfig(field, `is not an absolute URL: ${describeValue(value)}`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw invalidConfig(field, `must be an http(s) URL, got ${describeValue(url.protocol)}`)
+  }
+  return value
+}
+
+function checkText(value: unknown, field: string, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw invalidConfig(field, `is required: ${what}`)
+  if (value !== value.trim()) throw invalidConfig(field, 'has leading or trailing white space')
+  return value
+}
+
+/**
+ * Checks a config and parses its key (once per key: see `loadSigningKey`). Throws `invalid_config` naming the
+ * field, or `jwt_sign_failed` for an unusable key. Never sends anything.
+ */
+export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
+  if (config === null || typeof config !== 'object') throw invalidConfig('config', 'must be an object')
+  const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
+  const kid = checkText(config.kid, 'kid', 'the key id registered with the public key on the client')
+  const env = config.env ?? 'prod'
+  if (env !== 'test' && env !== 'prod') {
+    throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(env)}`)
+  }
+  if (config.privateKeyPem !== undefined && config.privateKey !== undefined) {
+    throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
+  }
+  const pem: unknown = config.privateKeyPem
+  if (pem !== undefined && typeof pem !== 'string' && !(pem instanceof Uint8Array)) {
+    throw invalidConfig('privateKeyPem', 'must be PEM text (a string) or its bytes (a Buffer or Uint8Array)')
+  }
+  const jwk: unknown = config.privateKey
+  if (jwk !== undefined && (jwk === null || (typeof jwk !== 'string' && typeof jwk !== 'object'))) {
+    throw invalidConfig('privateKey', 'must be a KeyObject, a private JWK object, or its JSON text')
+  }
+  if (config.passphrase !== undefined && typeof config.passphrase !== 'string') {
+    throw invalidConfig('passphrase', 'must be a string')
+  }
+  const issuer = config.issuer === undefined ? ENVIRONMENTS[env].issuer : checkUrl(config.issuer, 'issuer')
+  const altinnUrl =
+    config.altinnUrl === undefined ? ENVIRONMENTS[env].altinnUrl : checkUrl(config.altinnUrl, 'altinnUrl')
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); beyond that Node fires at once.
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
+  }
+  const fetchFn = config.fetch ?? globalThis.fetch
+  if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
+  const key = loadSigningKey(config)
+  return {
+    clientId,
+    kid,
+    key,
+    env,
+    issuer,
+    tokenEndpoint: tokenEndpointFor(issuer),
+    altinnUrl,
+    exchangeUrl: exchangeUrlFor(altinnUrl),
+    fetch: fetchFn,
+    timeoutMs,
+  }
+}
+
+/** Default path of the private key file, as in Wenche. */
+export const DEFAULT_KEY_FILE = 'maskinporten_privat.pem'
+
+/**
+ * The key file a path setting names (default {@link DEFAULT_KEY_FILE}), resolved against `cwd` (default the current
+ * directory). A value that is key text rather than a path is refused without being echoed: it is a secret.
+ *
+ * @param variable the setting's name, for the error (`MASKINPORTEN_PRIVAT_NOKKEL`, `--key`).
+ */
+export function keyFilePath(path: string | undefined, cwd: string = process.cwd(), variable = 'MASKINPORTEN_PRIVAT_NOKKEL'): string {
+  const value = path ?? DEFAULT_KEY_FILE
+  if (value.includes('-----BEGIN') || value.includes('\n') || value.length > 1024) {
+    throw envError(
+      variable,
+      'holds key text, not a path to a key file: put the PEM itself in MASKINPORTEN_PRIVATE_KEY, or the file name here',
+    )
+  }
+  return isAbsolute(value) ? value : resolve(cwd, value)
+}
+
+/** Options for {@link configFromEnv}. */
+export interface ConfigFromEnvOptions {
+  /** Directory that a relative `MASKINPORTEN_PRIVAT_NOKKEL` is read from. Default: the current directory. */
+  cwd?: string
+}
+
+function envError(variable: string, problem: string, cause?: unknown): MaskinportenError {
+  return new MaskinportenError('invalid_config', `Invalid configuration: ${variable} ${problem}`, { cause })
+}
+
+/**
+ * A {@link MaskinportenConfig} from environment variables: the ones Wenche uses, plus NAIS' and a few of our own.
+ *
+ * | variable | meaning |
+ * |---|---|
+ * | `MASKINPORTEN_CLIENT_ID` | client id (required) |
+ * | `MASKINPORTEN_KID` | key id (required unless `MASKINPORTEN_CLIENT_JWK` carries one) |
+ * | `MASKINPORTEN_PRIVATE_KEY` | the PEM itself, for secret stores |
+ * | `MASKINPORTEN_CLIENT_JWK` | private JWK as JSON (NAIS); its `kid` is used |
+ * | `MASKINPORTEN_PRIVAT_NOKKEL` | path to the PEM file; default `maskinporten_privat.pem` |
+ * | `MASKINPORTEN_PASSPHRASE` | passphrase of an encrypted PEM |
+ * | `WENCHE_ENV` | `test` or `prod` (default `prod`) |
+ * | `MASKINPORTEN_ISSUER` | issuer override |
+ * | `ALTINN_URL` | Altinn platform override |
+ *
+ * The key source is the first present of `MASKINPORTEN_PRIVATE_KEY`, `MASKINPORTEN_CLIENT_JWK`,
+ * `MASKINPORTEN_PRIVAT_NOKKEL` (or its default file). A missing or bad variable is named in the error.
+ *
+ * @example
+ * ```ts
+ * const token = await getAltinnToken(configFromEnv())
+ * ```
+ */
+export function configFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  options: ConfigFromEnvOptions = {},
+): MaskinportenConfig {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+  const clientId = get('MASKINPORTEN_CLIENT_ID')
+  if (!clientId) throw envError('MASKINPORTEN_CLIENT_ID', "is not set: the client id from Digdir's self-service portal")
+  const config: MaskinportenConfig = { clientId, kid: '' }
+
+  const wencheEnv = get('WENCHE_ENV')
+  if (wencheEnv !== undefined) {
+    if (wencheEnv !== 'test' && wencheEnv !== 'prod') {
+      throw envError('WENCHE_ENV', `must be "test" or "prod", got ${describeValue(wencheEnv)}`)
+    }
+    config.env = wencheEnv
+  }
+  const issuer = get('MASKINPORTEN_ISSUER')
+  if (issuer) config.issuer = issuer
+  const altinnUrl = get('ALTINN_URL')
+  if (altinnUrl) config.altinnUrl = altinnUrl
+  const passphrase = env.MASKINPORTEN_PASSPHRASE
+  if (passphrase) config.passphrase = passphrase
+
+  let jwkKid: string | undefined
+  const pem = get('MASKINPORTEN_PRIVATE_KEY')
+  const jwkText = get('MASKINPORTEN_CLIENT_JWK')
+  if (pem) {
+    // Secret stores and CI variables often hold the PEM with literal "\n" for line breaks.
+    config.privateKeyPem = pem.includes('\\n') && !pem.includes('\n') ? pem.replace(/\\n/g, '\n') : pem
+  } else if (jwkText) {
+    let jwk: unknown
+    try {
+      jwk = JSON.parse(jwkText)
+    } catch {
+      // The parser's message would quote key material.
+      throw envError('MASKINPORTEN_CLIENT_JWK', 'is not valid JSON: it should hold a private JWK')
+    }
+    if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) {
+      throw envError('MASKINPORTEN_CLIENT_JWK', 'must be a JSON object (a private JWK)')
+    }
+    const kid = (jwk as { kid?: unknown }).kid
+    if (typeof kid === 'string' && kid !== '') jwkKid = kid
+    config.privateKey = jwk as Record<string, string>
+  } else {
+    const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
+    const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
+    const full = keyFilePath(given, options.cwd, variable)
+    try {
+      config.privateKeyPem = readFileSync(full, 'utf8')
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
+      throw envError(
+        variable,
+        `names "${full}", which ${why}; set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file, or MASKINPORTEN_PRIVATE_KEY to the PEM itself`,
+        err,
+      )
+    }
+  }
+
+  const kid = get('MASKINPORTEN_KID') ?? jwkKid
+  if (!kid) throw envError('MASKINPORTEN_KID', 'is not set: the key id registered with the public key in the portal')
+  config.kid = kid
+  return config
+}

@@ -1,0 +1,147 @@
+/**
+ * The one place that calls `fetch`: one attempt, bounded by a timeout, and every way it can fail without an answer
+ * turned into a {@link MaskinportenError}. What an answer means is for `exchange/maskinporten.ts` and `exchange/altinn.ts`.
+ */
+import { MaskinportenError, type MaskinportenErrorCode } from '../errors/errors.js'
+import { VERSION } from './version.js'
+
+/** Sent with every request, so that server logs can tell us apart. */
+export const USER_AGENT = `wenche-maskinporten/${VERSION} (node ${process.version})`
+
+/** An answer, read to the end. */
+export interface HttpResponse {
+  status: number
+  headers: Headers
+  body: string
+}
+
+/** What to send, and how long to wait for it. */
+export interface HttpRequest {
+  url: string
+  method: 'GET' | 'POST'
+  headers: Record<string, string>
+  body?: string
+  fetch: typeof globalThis.fetch
+  /** Limit (in milliseconds) for the whole exchange, body included. */
+  timeoutMs: number
+  /** Aborts the request early (the caller gave up). */
+  signal?: AbortSignal
+  /** Code for a request that got no answer. */
+  failCode: Extract<MaskinportenErrorCode, 'maskinporten_request_failed' | 'altinn_exchange_failed'>
+  /** Who we were talking to, for messages: `Maskinporten`, `Altinn`. */
+  service: string
+}
+
+// Node's fetch wraps the socket error in `cause`; these are the codes worth naming to a user.
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'the body did not arrive in time',
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate could not be verified (proxy? set NODE_EXTRA_CA_CERTS)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in chain (proxy? set NODE_EXTRA_CA_CERTS)',
+}
+
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}
+
+function noAnswer(req: HttpRequest, err: unknown, timedOut: boolean): MaskinportenError {
+  const where = `${req.service} at ${req.url}`
+  if (timedOut) {
+    return new MaskinportenError(req.failCode, `No answer from ${where} within ${req.timeoutMs} ms`, {
+      cause: err,
+      hint: 'The service may be slow or unreachable from here; raise timeoutMs or try again',
+    })
+  }
+  if (req.signal?.aborted) {
+    return new MaskinportenError(req.failCode, `Request to ${where} was aborted`, { cause: err })
+  }
+  const code = networkCode(err)
+  // fetch refuses the ports browsers block (1, 9, 25, ...) before connecting, with a cause that has no code.
+  const badPort = err instanceof Error && err.cause instanceof Error && err.cause.message === 'bad port'
+  const reason = code
+    ? `${NETWORK_REASONS[code] ?? 'network error'} (${code})`
+    : badPort
+      ? 'fetch refuses to connect to this port (one of the ports browsers block); use another port'
+      : 'network error'
+  return new MaskinportenError(req.failCode, `Could not reach ${where}: ${reason}`, {
+    cause: err,
+    hint: 'Check the URL, the network and any proxy between here and the service; the request can be retried',
+  })
+}
+
+/**
+ * Sends one request and reads the whole answer. Resolves for any HTTP status; rejects with `req.failCode` when no
+ * complete answer came (refused, reset, DNS, timeout, abort).
+ */
+export async function send(req: HttpRequest): Promise<HttpResponse> {
+  // An own controller and timer rather than AbortSignal.timeout/any: the timer is cleared as soon as the answer is
+  // read (AbortSignal.timeout lives on for the full timeout), and nothing is left attached to a long-lived caller
+  // signal after the request (AbortSignal.any leaks a little per request on Node 20).
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort(new DOMException(`timed out after ${req.timeoutMs} ms`, 'TimeoutError'))
+  }, Math.ceil(req.timeoutMs))
+  const onAbort = (): void => controller.abort(req.signal?.reason)
+  if (req.signal?.aborted) onAbort()
+  else req.signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    const init: RequestInit = {
+      method: req.method,
+      headers: { 'user-agent': USER_AGENT, ...req.headers },
+      signal: controller.signal,
+      redirect: 'manual',
+    }
+    if (req.body !== undefined) init.body = req.body
+    const res = await req.fetch(req.url, init)
+    const body = await res.text()
+    return { status: res.status, headers: res.headers, body }
+  } catch (err) {
+    if (err instanceof MaskinportenError) throw err
+    throw noAnswer(req, err, timedOut)
+  } finally {
+    clearTimeout(timer)
+    req.signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/** The server's clock from its `Date` header (epoch ms), if it sent a readable one. */
+export function serverTimeOf(headers: Headers): number | undefined {
+  const date = headers.get('date')
+  if (!date) return undefined
+  const ms = Date.parse(date)
+  return Number.isNaN(ms) ? undefined : ms
+}
+
+/** `Retry-After` in milliseconds (delta-seconds or an HTTP date), if present and sensible. */
+export function retryAfterMsOf(headers: Headers, now: number = Date.now()): number | undefined {
+  const value = headers.get('retry-after')?.trim()
+  if (!value) return undefined
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+/** The body as JSON, or undefined when it is not JSON. */
+export function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body)
+  } catch {
+    return undefined
+  }
+}
