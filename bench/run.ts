@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs every `bench/*.bench.ts` in turn (each default-exports an async function that prints its
+ * `npm run bench`: runs every `bench/*.bench.ts` (compiled to build/bench/) in turn (each default-exports an async function that prints its
  * figures), or only those named on the command line (`npm run bench -- grant`).
  */
 import { readdirSync } from 'node:fs'
@@ -9,13 +9,13 @@ import { cpus } from 'node:os'
 const dir = fileURLToPath(new URL('.', import.meta.url))
 const only = process.argv.slice(2)
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => f.endsWith('.bench.js'))
   .filter((f) => only.length === 0 || only.some((name) => f.startsWith(name)))
   .sort()
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown cpu'}, ${new Date().toISOString()}`)
 for (const file of files) {
-  console.log(`\n## ${file.replace('.bench.ts', '')}`)
+  console.log(`\n## ${file.replace('.bench.js', '')}`)
   const mod = (await import(pathToFileURL(`${dir}${file}`).href)) as { default: () => Promise<void> }
   await mod.default()
 }

@@ -2,8 +2,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from './support/paths.ts'
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as Record<string, any>
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, any>
 
 test('package.json: name, ESM, exports with types, bin, engines, no runtime dependencies', () => {
   assert.equal(pkg.name, 'wenche-maskinporten')
@@ -19,7 +21,7 @@ test('package.json: name, ESM, exports with types, bin, engines, no runtime depe
 })
 
 test('the built package exports every name of the contract', async (t) => {
-  if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
+  if (!existsSync(join(ROOT, 'dist/index.js'))) {
     assert.fail('dist/ is missing: run `npm run build` (npm install and npm ci do it through prepare)')
   }
   const mod = (await import('wenche-maskinporten')) as Record<string, unknown>
@@ -31,5 +33,5 @@ test('the built package exports every name of the contract', async (t) => {
   for (const name of functions) {
     await t.test(name, () => assert.equal(typeof mod[name], 'function', `${name} is exported`))
   }
-  assert.ok(existsSync(new URL('../dist/index.d.ts', import.meta.url)), 'types are shipped')
+  assert.ok(existsSync(join(ROOT, 'dist/index.d.ts')), 'types are shipped')
 })

@@ -5,11 +5,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { ROOT } from '../support/paths.ts'
 
 /** The built bin, as package.json's `bin.maskinporten` names it. */
-export const BIN = resolve(import.meta.dirname, '../../dist/cli/main.js')
+export const BIN = resolve(ROOT, 'dist/cli/main.js')
 
-const CLI_SOURCES = resolve(import.meta.dirname, '../../src/cli')
+const CLI_SOURCES = resolve(ROOT, 'src/cli')
 let staleWarned = false
 
 /**

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { inspect, promisify } from 'node:util'
 import { MaskinportenClient } from '../../src/client/client.js'
 import type { ClientEvent, MaskinportenClientOptions } from '../../src/client/options.js'
@@ -13,6 +13,7 @@ import { isMaskinportenError } from '../../src/errors/errors.js'
 import { keyParseCount } from '../../src/signing/keys.js'
 import { assertNoSecrets, keyFragments, testConfig, testKey } from '../support/fixtures.js'
 import { fakeServices, manualClock, settle, slowed, slowStore, status, type Step } from '../support/client-fakes.js'
+import { BUILD, ROOT } from '../support/paths.ts'
 
 const ORG = '310702641'
 const OTHER_ORG = '991825827'
@@ -338,21 +339,21 @@ test('close(): a waiting caller gets an error, later calls are refused, and no t
 })
 
 test('close(): a process waiting minutes for a retry exits by itself once the client is closed', async () => {
-  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const root = ROOT
   const dir = await mkdtemp(join(tmpdir(), 'client-close-'))
-  const script = join(dir, 'close.mts')
+  const script = join(dir, 'close.mjs')
   await writeFile(
     script,
-    `import { MaskinportenClient } from ${JSON.stringify(pathToFileURL(join(root, 'src/client/client.ts')).href)}
-import { testConfig } from ${JSON.stringify(pathToFileURL(join(root, 'test/support/fixtures.ts')).href)}
+    `import { MaskinportenClient } from ${JSON.stringify(pathToFileURL(join(BUILD, 'src/client/client.js')).href)}
+import { testConfig } from ${JSON.stringify(pathToFileURL(join(BUILD, 'test/support/fixtures.js')).href)}
 let requests = 0
 let waiting = false
-const fetch: typeof globalThis.fetch = async () => (requests++, Response.json({ error: 'server_error' }, { status: 503 }))
+const fetch = async () => (requests++, Response.json({ error: 'server_error' }, { status: 503 }))
 const client = new MaskinportenClient(testConfig({ fetch }), {
   retry: { baseDelayMs: 600_000, maxDelayMs: 600_000, deadlineMs: 3_600_000 },
   onEvent: (e) => void (e.type === 'retry' && (waiting = true)),
 })
-const pending = client.getToken().then(() => 'token', (e: { code: string }) => e.code)
+const pending = client.getToken().then(() => 'token', (e) => e.code)
 while (!waiting) await new Promise((resolve) => setImmediate(resolve)) // now in a 5-10 minute wait a caller awaits
 client.close()
 console.log(requests, await pending)
@@ -360,7 +361,7 @@ console.log(requests, await pending)
   )
   try {
     // Without close() this child would wait ten minutes; the timeout kills it long before and fails the test.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { cwd: root, timeout: 30_000 })
+    const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: root, timeout: 30_000 })
     assert.equal(stdout.trim(), '1 maskinporten_error')
   } finally {
     await rm(dir, { recursive: true, force: true })

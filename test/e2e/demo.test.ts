@@ -4,14 +4,14 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { ROOT } from '../support/paths.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
+const root = ROOT
 
 describe('e2e: the demo', () => {
   it('runs every flow, shows a rejection, exits 0, prints no token', async () => {
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, ['build/examples/demo.js'], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) =>
         err ? reject(Object.assign(err, { stdout, stderr })) : resolve({ stdout, stderr }),
       )
     })

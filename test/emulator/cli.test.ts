@@ -9,14 +9,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { generateSigningKey, type GeneratedKey } from '../../src/signing/keys.js'
 import { VENDOR_ORG, requestToken, signGrant } from './fixtures.js'
+import { ROOT } from '../support/paths.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
+const root = ROOT
 
 function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'emulator', ...args], { cwd: root })
+  return spawn(process.execPath, ['dist/cli/main.js', 'emulator', ...args], { cwd: root })
 }
 
 function firstLine(child: ChildProcess): Promise<string> {

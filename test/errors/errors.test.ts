@@ -7,6 +7,8 @@ import { processTokenResponse } from '../../src/exchange/maskinporten.js'
 import { processExchangeResponse } from '../../src/exchange/altinn.js'
 import { VERSION } from '../../src/http/version.js'
 import { maskinportenHint } from '../../src/errors/hints.js'
+import { join } from 'node:path'
+import { ROOT } from '../support/paths.ts'
 
 const answer = (status: number, body: string, headers: Record<string, string> = {}) => ({ status, body, headers: new Headers(headers) })
 
@@ -61,7 +63,7 @@ test('hints: the most specific rule wins where texts and codes overlap', () => {
 })
 
 test('VERSION matches package.json', () => {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
   assert.equal(VERSION, pkg.version)
 })
 
