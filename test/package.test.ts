@@ -1,4 +1,4 @@
-// The contract of DESIGN.md, checked on the built package as a user imports it (self-reference through `exports`).
+// The contract of docs/architecture.md, checked on the built package as a user imports it (self-reference through `exports`).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'

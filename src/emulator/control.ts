@@ -1,6 +1,6 @@
 /**
  * The test hooks over HTTP, for test suites in other languages: `POST /__emulator/clients`,
- * `POST /__emulator/faults`, `DELETE /__emulator/faults`, `GET /__emulator/stats` (DESIGN.md's contract).
+ * `POST /__emulator/faults`, `DELETE /__emulator/faults`, `GET /__emulator/stats` (docs/architecture.md, the contract).
  */
 import { isMaskinportenError } from '../errors/errors.js'
 import { mediaType, methodNotAllowed, readBody, sendJson, type Call } from './call.js'

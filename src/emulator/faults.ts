@@ -41,7 +41,7 @@ export async function serveFault(call: Call, fault: QueuedFault): Promise<boolea
 
 /**
  * Serves one request to an endpoint that faults can hit: counts it, serves a queued fault, then `answer` unless the
- * fault was the whole answer. A faulted request counts in `requests` only (DESIGN.md).
+ * fault was the whole answer. A faulted request counts in `requests` only (docs/architecture.md).
  */
 export async function withFaults(
   call: Call,

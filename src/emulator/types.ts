@@ -1,5 +1,5 @@
 /**
- * The emulator's public shapes: options, clients, faults, stats, and the running emulator. DESIGN.md's contract
+ * The emulator's public shapes: options, clients, faults, stats, and the running emulator. The contract in docs/architecture.md
  * fixes these names; add to them, never rename.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Injected faults, stats and the `/__emulator/*` HTTP twins of the test hooks (DESIGN.md's contract).
+ * Injected faults, stats and the `/__emulator/*` HTTP twins of the test hooks (docs/architecture.md, the contract).
  */
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
