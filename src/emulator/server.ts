@@ -187,10 +187,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else res.destroy()
     })
   })
-  // Malformed HTTP (bad request line, oversized headers): a bare 400, and the socket is closed.
+  // Malformed HTTP (bad request line, oversized headers): a bare 400; too slow: 408. The socket is closed.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    // Too slow (requestTimeout / headersTimeout): 408, as Node itself would answer.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   })
 
   if (!isLoopback(host)) {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID, sign, type KeyObject } from 'node:crypto'
 import { generateSigningKey } from '../../src/signing/keys.js'
-import { startEmulator, type Emulator, type EmulatorClient } from '../../src/emulator/index.js'
+import { startEmulator, type Emulator, type EmulatorClient, type EmulatorOptions } from '../../src/emulator/index.js'
 
 /** Digdir, Brønnøysundregistrene-valid numbers from PROTOCOL.md §6. */
 export const VENDOR_ORG = '991825827'
@@ -35,7 +35,9 @@ export interface Fixture {
 }
 
 /** Starts an emulator with one client (two system users, one delegation). Close it with `fixture.emu.close()`. */
-export async function startFixture(options: { clockOffsetSeconds?: number; tokenLifetimeSeconds?: number } = {}): Promise<Fixture> {
+export async function startFixture(
+  options: { clockOffsetSeconds?: number; tokenLifetimeSeconds?: number; client?: Partial<EmulatorClient>; emulator?: EmulatorOptions } = {},
+): Promise<Fixture> {
   const [mine, stranger] = await Promise.all([generateSigningKey(), generateSigningKey()])
   const clientId = randomUUID()
   const client: EmulatorClient = {
@@ -49,8 +51,10 @@ export async function startFixture(options: { clockOffsetSeconds?: number; token
     ],
     delegations: [{ consumerOrg: DELEGATING_ORG, scopes: ['altinn:instances.read'] }],
     ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+    ...options.client,
   }
   const emu = await startEmulator({
+    ...options.emulator,
     clients: [client],
     ...(options.clockOffsetSeconds === undefined ? {} : { clockOffsetSeconds: options.clockOffsetSeconds }),
   })
