@@ -74,7 +74,7 @@ function parseKey(jwk: unknown, field: string): ClientKey {
   }
   let key: KeyObject
   try {
-    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (PROTOCOL.md §3).
+    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (docs/protocol.md §3).
     const { alg: _alg, exp: _exp, ...rest } = jwk as Record<string, unknown>
     key = createPublicKey({ key: rest as never, format: 'jwk' })
   } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * The tokens the emulator issues: Maskinporten access tokens (PROTOCOL.md §3–§4) and Altinn tokens (§5), each
+ * The tokens the emulator issues: Maskinporten access tokens (docs/protocol.md §3–§4) and Altinn tokens (§5), each
  * signed with its own RSA 2048 key made at start, published as a JWKS.
  */
 import { createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'

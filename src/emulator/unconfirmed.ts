@@ -1,5 +1,5 @@
 /**
- * Every behaviour of the emulator that PROTOCOL.md marks unconfirmed or leaves open, with the choice made: the one
+ * Every behaviour of the emulator that docs/protocol.md marks unconfirmed or leaves open, with the choice made: the one
  * place to look, and to change, when Digdir or Altinn are seen doing otherwise. When no source shows the answer the
  * choice is the stricter one, so that what passes here passes there.
  *

@@ -1,5 +1,5 @@
 /**
- * What to do about an error answer: Maskinporten's MP codes and texts (PROTOCOL.md §3, from Digdir's
+ * What to do about an error answer: Maskinporten's MP codes and texts (docs/protocol.md §3, from Digdir's
  * troubleshooting page) and Altinn's exchange statuses, each mapped to the fix a user can make.
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking

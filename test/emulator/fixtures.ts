@@ -7,7 +7,7 @@ import { randomUUID, sign, type KeyObject } from 'node:crypto'
 import { generateSigningKey } from '../../src/signing/keys.js'
 import { startEmulator, type Emulator, type EmulatorClient, type EmulatorOptions } from '../../src/emulator/index.js'
 
-/** Digdir, Brønnøysundregistrene-valid numbers from PROTOCOL.md §6. */
+/** Digdir, Brønnøysundregistrene-valid numbers from docs/protocol.md §6. */
 export const VENDOR_ORG = '991825827'
 export const CUSTOMER_ORG = '310702641'
 export const OTHER_ORG = '974760223'
@@ -61,7 +61,7 @@ export async function startFixture(
   return { emu, clientId, kid: mine.kid, key: mine.privateKey, strangerKey: stranger.privateKey, client }
 }
 
-/** The Wenche grant's claims (PROTOCOL.md §2) for this fixture, `iat` = the machine's clock. */
+/** The Wenche grant's claims (docs/protocol.md §2) for this fixture, `iat` = the machine's clock. */
 export function wencheClaims(f: Fixture, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const iat = Math.floor(Date.now() / 1000)
   return {

@@ -1,5 +1,5 @@
 /**
- * Every rejection rule of PROTOCOL.md §3–§4, one bad grant (or request) each: status, `error`, MP code, the start of
+ * Every rejection rule of docs/protocol.md §3–§4, one bad grant (or request) each: status, `error`, MP code, the start of
  * `error_description` and its trace id.
  */
 import { after, before, describe, it } from 'node:test'

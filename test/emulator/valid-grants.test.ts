@@ -1,6 +1,6 @@
 /**
  * What the emulator accepts, and the tokens it issues: verified against its `/jwk` with jose, claims as in
- * PROTOCOL.md §3–§4.
+ * docs/protocol.md §3–§4.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'

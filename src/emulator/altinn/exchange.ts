@@ -1,5 +1,5 @@
 /**
- * Altinn's token exchange and its OpenID keys (PROTOCOL.md §5, from Altinn's authentication service source):
+ * Altinn's token exchange and its OpenID keys (docs/protocol.md §5, from Altinn's authentication service source):
  * a Maskinporten token of this emulator in, an Altinn token out.
  *
  * @see https://docs.altinn.studio/authentication/

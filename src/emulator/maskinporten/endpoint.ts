@@ -1,5 +1,5 @@
 /**
- * Maskinporten's endpoints: the metadata document, the JWKS, and `POST /token` (PROTOCOL.md §1, §3).
+ * Maskinporten's endpoints: the metadata document, the JWKS, and `POST /token` (docs/protocol.md §1, §3).
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */

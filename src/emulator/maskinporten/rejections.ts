@@ -1,5 +1,5 @@
 /**
- * Maskinporten's token endpoint errors: the texts and MP codes of PROTOCOL.md §3 (Digdir's troubleshooting page and
+ * Maskinporten's token endpoint errors: the texts and MP codes of docs/protocol.md §3 (Digdir's troubleshooting page and
  * real answers), and the answer body built from them.
  */
 import { randomBytes } from 'node:crypto'

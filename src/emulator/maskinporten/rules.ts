@@ -1,5 +1,5 @@
 /**
- * Grant validation: every rule of PROTOCOL.md §2–§4, in the order a client is best helped by (the first broken rule
+ * Grant validation: every rule of docs/protocol.md §2–§4, in the order a client is best helped by (the first broken rule
  * is the one reported): format, header `alg`, `iss`, key (`kid`/`x5c`), signature, `aud`, time, claim set and
  * values, `jti` replay, scopes, `authorization_details`, `consumer_org` delegation.
  *
@@ -96,13 +96,13 @@ function checkHeader(header: Record<string, unknown>): void {
   check(header.crit === undefined, REJECT.invalidJwt)
   const { typ } = header
   check(typ === undefined || (typeof typ === 'string' && typ.toUpperCase() === TOLERATED_TYP), REJECT.invalidJwt)
-  // `none`, HMAC, PSS and EC are all refused as a bad signature (PROTOCOL.md §3).
+  // `none`, HMAC, PSS and EC are all refused as a bad signature (docs/protocol.md §3).
   check(isGrantAlg(header.alg), REJECT.badSignature)
 }
 
 function checkTime(claims: Record<string, unknown>, now: number): void {
   const { iat, exp, nbf } = claims
-  // A missing or non-numeric time is treated as a wrong one (PROTOCOL.md §3: MP-130).
+  // A missing or non-numeric time is treated as a wrong one (docs/protocol.md §3: MP-130).
   check(typeof exp === 'number' && Number.isFinite(exp), REJECT.expired)
   check(typeof iat === 'number' && Number.isFinite(iat), REJECT.expired)
   check(exp - iat <= MAX_GRANT_LIFETIME_SECONDS, REJECT.expired)
@@ -217,7 +217,7 @@ function validate(assertion: string, ctx: GrantContext): ValidGrant {
   check(client !== undefined, REJECT.unknownClient)
   const key = selectKey(header, client, ctx.now)
   check(verifyJws(jws, header.alg as 'RS256', key.key), REJECT.badSignature)
-  // Exactly the issuer string: not the token endpoint, not an array (PROTOCOL.md §1).
+  // Exactly the issuer string: not the token endpoint, not an array (docs/protocol.md §1).
   check(claims.aud === ctx.issuer, REJECT.badAudience)
   checkTime(claims, ctx.now)
   checkClaims(claims, client)

@@ -1,5 +1,5 @@
 /**
- * The `authorization_details` claim of a system user grant (PROTOCOL.md §4; Digdir's `maskinporten_func_systembruker`):
+ * The `authorization_details` claim of a system user grant (docs/protocol.md §4; Digdir's `maskinporten_func_systembruker`):
  * one entry of type `urn:altinn:systemuser` naming the customer and, when the system user was created with one, its
  * `externalRef`.
  */
