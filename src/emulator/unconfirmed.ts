@@ -1,7 +1,8 @@
 /**
  * Every behaviour of the emulator that docs/protocol.md marks unconfirmed or leaves open, with the choice made: the one
  * place to look, and to change, when Digdir or Altinn are seen doing otherwise. When no source shows the answer the
- * choice is the stricter one, so that what passes here passes there.
+ * choice is the stricter one, so that what passes here passes there. Item numbers are stable (code cites them):
+ * new items are appended, so they are grouped by topic, not in order. 24 items.
  *
  * Maskinporten, token endpoint
  * 1. MP codes where §3 has none ("—") or no source shows one: the code of the nearest documented cause, never a new
@@ -64,7 +65,6 @@
  * 21. `urn:altinn:org` for `altinn:serviceowner` scopes: the code of the consumer org in the emulator's
  *     `serviceOwners` map (default {@link DEFAULT_SERVICE_OWNERS}); Digdir's becomes `ttd` with `?test=true`
  *     (confirmed). A service-owner token from an org not in the map is 401 ({@link serviceOwnerCode}).
- *
  * 22. Exchange: a path segment shaped like a JWT is masked in the 400's echo of the provider (which is also cut at
  *     200 characters); a request without a readable bearer is 401 before the provider is looked at.
  *
