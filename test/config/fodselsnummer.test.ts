@@ -78,6 +78,14 @@ test('partyUrn: person and organisation URNs, refusals that never quote a person
   }
 })
 
+test('a fødselsnummer given where an org number belongs is not quoted', async () => {
+  const { parseOrgNummer, normalizeOrgNummer } = await import('../../src/config/orgnummer.js')
+  const parsed = parseOrgNummer('21818297804')
+  assert.equal(parsed.ok, false)
+  assert.ok(!('problem' in parsed && parsed.problem.includes('21818297804')))
+  assert.throws(() => normalizeOrgNummer('218182 97804', 'orgNummer'), (err: Error) => !err.message.includes('97804') && /orgNummer/.test(err.message))
+})
+
 test('masking: eleven stars; describeParty masks persons only; partyKey is short, stable, and not the number', () => {
   assert.equal(maskFodselsnummer('21818297804'), MASKED_FODSELSNUMMER)
   assert.equal(MASKED_FODSELSNUMMER, '***********')

@@ -101,7 +101,7 @@ export function normalizeConsent(input: EmulatorConsent, now: number, field = 'c
   let to: string | undefined
   if (input.to !== undefined) {
     const org = parseOrgNummer(input.to)
-    if (!org.ok) throw invalidConfig(`${field}.to`, org.problem)
+    if (!org.ok) throw invalidConfig(`${field}.to`, 'must be the nine-digit org number of the organisation given the consent')
     to = org.orgNummer
   }
   const validTo = isoTime(input.validTo, `${field}.validTo`)
