@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FaultQueue } from './fault-queue.js'
 import type { ClientRegistry } from './registry.js'
+import type { ConsentRegistry } from './maskinporten/consent.js'
 import type { ReplayMemory } from './maskinporten/replay.js'
 import type { SigningKey } from './tokens.js'
 import type { EmulatorStats } from './types.js'
@@ -21,6 +22,10 @@ export interface EmulatorState {
   now(): number
   clients: ClientRegistry
   replay: ReplayMemory
+  /** Consents given in Altinn (samtykke). */
+  consents: ConsentRegistry
+  /** Service owners' org codes by org number, for `urn:altinn:org`. */
+  serviceOwners: Readonly<Record<string, string>>
   faults: FaultQueue
   stats: EmulatorStats
   /** Signs Maskinporten tokens (published at `/jwk`). */

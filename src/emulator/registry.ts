@@ -8,6 +8,7 @@ import { MIN_RSA_BITS } from '../signing/keys.js'
 import { parseOrgNummer } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
 import type { EmulatorClient } from './types.js'
+import { EXTERNAL_REF_PATTERN } from './unconfirmed.js'
 
 /** A registered public key of a client. */
 export interface ClientKey {
@@ -26,6 +27,8 @@ export interface RegisteredClient {
   systemUsers: Array<{ orgNummer: string; systemId: string; externalRef?: string; id: string }>
   delegations: Array<{ consumerOrg: string; scopes: Set<string> }>
   tokenLifetimeSeconds: number
+  /** What the API owners granted the organisation (MP-250 for the rest). */
+  grantedScopes: Set<string>
 }
 
 /** Default lifetime of access tokens, seconds (Maskinporten's default). */
@@ -71,7 +74,7 @@ function parseKey(jwk: unknown, field: string): ClientKey {
   }
   let key: KeyObject
   try {
-    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (PROTOCOL.md §3).
+    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (docs/protocol.md §3).
     const { alg: _alg, exp: _exp, ...rest } = jwk as Record<string, unknown>
     key = createPublicKey({ key: rest as never, format: 'jwk' })
   } catch (err) {
@@ -107,6 +110,9 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
   const systemUsers = objects(input.systemUsers, 'systemUsers').map((su, i) => {
     const field = `systemUsers[${i}]`
     const externalRef = optionalString(su.externalRef, `${field}.externalRef`)
+    if (externalRef !== undefined && !EXTERNAL_REF_PATTERN.test(externalRef)) {
+      throw invalidConfig(`${field}.externalRef`, 'must be 1 to 255 of A-Z a-z 0-9 æøå ÆØÅ _ - (Altinn)')
+    }
     return {
       orgNummer: orgOf(su.orgNummer, `${field}.orgNummer`),
       systemId: optionalString(su.systemId, `${field}.systemId`) ?? `${orgNummer}_emulator`,
@@ -118,11 +124,14 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
     consumerOrg: orgOf(d.consumerOrg, `delegations[${i}].consumerOrg`),
     scopes: new Set(stringList(d.scopes, `delegations[${i}].scopes`)),
   }))
+  const scopes = new Set(stringList(input.scopes, 'scopes'))
+  const granted = input.grantedScopes === undefined ? scopes : new Set(stringList(input.grantedScopes, 'grantedScopes'))
   return {
     clientId,
     orgNummer,
     keys,
-    scopes: new Set(stringList(input.scopes, 'scopes')),
+    scopes,
+    grantedScopes: granted,
     systemUsers,
     delegations,
     tokenLifetimeSeconds: lifetime,
