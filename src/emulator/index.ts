@@ -16,4 +16,7 @@ export type {
   EmulatorConsentRight,
   EndpointStats,
   FaultEndpoint,
+  EmulatorSystem,
+  EmulatorDecision,
+  VendorStats,
 } from './types.js'

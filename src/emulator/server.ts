@@ -11,6 +11,12 @@ import { CONTROL_PREFIX, control } from './control.js'
 import { FaultQueue } from './fault-queue.js'
 import { issuerPaths } from './issuer.js'
 import { jwk, metadata, token } from './maskinporten/endpoint.js'
+import { APPROVAL_PAGE, approvalPage } from './altinn/approval-page.js'
+import { decide } from './altinn/customer.js'
+import { vendorStoreFor } from './altinn/vendor-config.js'
+import { isVendorPath, vendorApi } from './altinn/vendor-routes.js'
+import type { VendorStore } from './altinn/vendor-state.js'
+import { OPTIONS_SHAPE, refuseUnknownFields } from './config-check.js'
 import { ClientRegistry } from './registry.js'
 import { ReplayMemory } from './maskinporten/replay.js'
 import { ConsentRegistry } from './maskinporten/consent.js'
@@ -31,7 +37,11 @@ function isLoopback(host: string): boolean {
 }
 
 function zeroStats(): EmulatorStats {
-  return { token: { requests: 0, issued: 0, rejected: 0 }, exchange: { requests: 0, issued: 0, rejected: 0 } }
+  return {
+    token: { requests: 0, issued: 0, rejected: 0 },
+    exchange: { requests: 0, issued: 0, rejected: 0 },
+    vendor: { requests: 0, issued: 0, rejected: 0, unauthorized: 0 },
+  }
 }
 
 function optionalUrl(value: unknown, field: string): string | undefined {
@@ -41,6 +51,8 @@ function optionalUrl(value: unknown, field: string): string | undefined {
 }
 
 function checkOptions(options: EmulatorOptions) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidConfig('options', 'must be an object')
+  refuseUnknownFields(options, OPTIONS_SHAPE)
   const port = options.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidConfig('port', 'must be 0 to 65535')
   const host = options.host ?? '127.0.0.1'
@@ -78,7 +90,7 @@ function bodyOnGet(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
 }
 
-async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<void> {
+async function route(call: Call, hooks: Parameters<typeof control>[1], store: VendorStore): Promise<void> {
   const { path, req } = call
   if (path === '/token') return token(call)
   if (bodyOnGet(req)) {
@@ -91,6 +103,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
   const provider = path.startsWith(EXCHANGE_PREFIX) ? path.slice(EXCHANGE_PREFIX.length) : undefined
   if (provider !== undefined && provider !== '' && !provider.includes('/')) return exchange(call)
   if (path.startsWith(CONTROL_PREFIX) && (await control(call, hooks))) return
+  if (isVendorPath(path)) return vendorApi(call, store)
+  if (APPROVAL_PAGE.test(path)) return approvalPage(call, store)
   req.resume()
   // A Skyporten-style issuer (no trailing slash) publishes its metadata as an OpenID configuration too.
   const get = path === '/.well-known/openid-configuration' && !call.state.issuer.endsWith('/') ? metadata : GET_ROUTES.get(path)
@@ -102,7 +116,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
 /**
  * Starts a local Maskinporten + Altinn that checks grants as strictly as the real services: what it accepts,
  * Maskinporten accepts, and what Maskinporten rejects, it rejects with the same error. Its signing keys are made
- * at start (RSA 2048) and never leave the process.
+ * at start (RSA 2048) and never leave the process. It also serves Altinn's vendor API for systems and system users
+ * (docs/vendor-api.md) and plays the customer who approves requests (`approveRequest`, the page at the confirmUrl).
  *
  * @example
  * ```ts
@@ -113,8 +128,12 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { port, host, offsetMs, issuer, altinnUrl, maxGrants, requestTimeoutMs, serviceOwners } = checkOptions(options)
-  const clients = new ClientRegistry()
+  const checked = checkOptions(options)
+  const { port, host, issuer, altinnUrl, maxGrants, requestTimeoutMs, serviceOwners } = checked
+  // Moved by advanceClock; everything reads the clock through state.now().
+  let { offsetMs } = checked
+  const store = vendorStoreFor(options)
+  const clients = new ClientRegistry((clientId) => store.tokenSystemUsers(clientId))
   for (const client of options.clients ?? []) clients.register(client)
   const now = () => Date.now() + offsetMs
   const consents = new ConsentRegistry()
@@ -168,6 +187,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registerConsent: (consent: EmulatorConsent) => void consents.register(consent, now() / 1000),
     injectFault: (fault: unknown) => faults.add(fault as Parameters<Emulator['injectFault']>[0]),
     clearFaults: () => faults.clear(),
+    decide: (id: string, approve: boolean) => decide(store, id, approve, state.now()),
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -181,7 +201,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
       state,
     }
-    route(call, hooks).catch(() => {
+    route(call, hooks, store).catch(() => {
       // A bug, not a client's mistake: answer without details (they could hold a grant), keep serving.
       if (!res.headersSent) sendJson(call, 500, { error: 'server_error' })
       else res.destroy()
@@ -210,6 +230,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registerConsent: hooks.registerConsent,
     injectFault: hooks.injectFault,
     clearFaults: hooks.clearFaults,
+    advanceClock: (seconds: number) => {
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw invalidConfig('seconds', 'must be a number')
+      offsetMs += seconds * 1000
+    },
+    approveRequest: (id: string) => hooks.decide(id, true),
+    rejectRequest: (id: string) => hooks.decide(id, false),
     stats: () => structuredClone(stats),
     close: async () => {
       if (closed) return
