@@ -96,7 +96,7 @@ export class AltinnVendorClient {
    * const { action } = await vendor.ensureSystem({ id: '991825827_wenche2', name: 'Wenche', clientId: [clientId], rights })
    * ```
    */
-  ensureSystem(definition: SystemDefinition): Promise<systems.EnsureSystemResult> {
+  async ensureSystem(definition: SystemDefinition): Promise<systems.EnsureSystemResult> {
     return systems.ensureSystem(this.#t, definition)
   }
 
@@ -108,7 +108,7 @@ export class AltinnVendorClient {
    * const { action, changes } = await vendor.planSystem(definition)
    * ```
    */
-  planSystem(definition: SystemDefinition): Promise<systems.SystemPlan> {
+  async planSystem(definition: SystemDefinition): Promise<systems.SystemPlan> {
     return systems.planSystem(this.#t, definition)
   }
 
@@ -120,7 +120,7 @@ export class AltinnVendorClient {
    * const system = await vendor.getSystem()
    * ```
    */
-  getSystem(id?: string): Promise<RegisteredSystem | undefined> {
+  async getSystem(id?: string): Promise<RegisteredSystem | undefined> {
     return systems.getSystem(this.#t, this.#system(id))
   }
 
@@ -132,7 +132,7 @@ export class AltinnVendorClient {
    * for (const s of await vendor.listSystems()) console.log(s.id)
    * ```
    */
-  listSystems(): Promise<RegisteredSystem[]> {
+  async listSystems(): Promise<RegisteredSystem[]> {
     return systems.listSystems(this.#t)
   }
 
@@ -145,7 +145,7 @@ export class AltinnVendorClient {
    * await vendor.replaceSystem({ id: '991825827_wenche2', name: 'Wenche', clientId: [clientId], rights })
    * ```
    */
-  replaceSystem(definition: SystemDefinition): Promise<void> {
+  async replaceSystem(definition: SystemDefinition): Promise<void> {
     return systems.replaceSystem(this.#t, systems.fullBody(definition))
   }
 
@@ -157,7 +157,7 @@ export class AltinnVendorClient {
    * await vendor.setSystemRights([resourceRight('app_brg_aarsregnskap-vanlig-202406')])
    * ```
    */
-  setSystemRights(rights: Right[], id?: string): Promise<void> {
+  async setSystemRights(rights: Right[], id?: string): Promise<void> {
     return systems.setSystemRights(this.#t, this.#system(id), rights)
   }
 
@@ -169,7 +169,7 @@ export class AltinnVendorClient {
    * await vendor.setSystemAccessPackages([{ urn: 'urn:altinn:accesspackage:regnskapsforer-lonn' }])
    * ```
    */
-  setSystemAccessPackages(accessPackages: AccessPackage[], id?: string): Promise<void> {
+  async setSystemAccessPackages(accessPackages: AccessPackage[], id?: string): Promise<void> {
     return systems.setSystemAccessPackages(this.#t, this.#system(id), accessPackages)
   }
 
@@ -181,7 +181,7 @@ export class AltinnVendorClient {
    * await vendor.deleteSystem('991825827_old', { confirmBurnId: true })
    * ```
    */
-  deleteSystem(id: string, options: { confirmBurnId?: boolean } = {}): Promise<void> {
+  async deleteSystem(id: string, options: { confirmBurnId?: boolean } = {}): Promise<void> {
     return systems.deleteSystem(this.#t, id, options)
   }
 
@@ -196,7 +196,7 @@ export class AltinnVendorClient {
    * const { request } = await vendor.requestSystemUser({ partyOrgNo: '310702641', rights })
    * ```
    */
-  requestSystemUser(input: requests.SystemUserRequestInput & { systemId?: string }): Promise<requests.SystemUserRequestResult> {
+  async requestSystemUser(input: requests.SystemUserRequestInput & { systemId?: string }): Promise<requests.SystemUserRequestResult> {
     return requests.requestSystemUser(this.#t, this.#system(input?.systemId), input)
   }
 
@@ -208,7 +208,7 @@ export class AltinnVendorClient {
    * const { status } = await vendor.getRequest(id)
    * ```
    */
-  getRequest(id: string, options: { agent?: boolean } = {}): Promise<SystemUserRequest> {
+  async getRequest(id: string, options: { agent?: boolean } = {}): Promise<SystemUserRequest> {
     return requests.getRequest(this.#t, id, options)
   }
 
@@ -220,7 +220,7 @@ export class AltinnVendorClient {
    * const request = await vendor.findRequest({ partyOrgNo: '310702641' })
    * ```
    */
-  findRequest(query: { partyOrgNo: string; externalRef?: string; agent?: boolean; systemId?: string }): Promise<SystemUserRequest | undefined> {
+  async findRequest(query: { partyOrgNo: string; externalRef?: string; agent?: boolean; systemId?: string }): Promise<SystemUserRequest | undefined> {
     return requests.findRequest(this.#t, this.#system(query?.systemId), query)
   }
 
@@ -232,8 +232,8 @@ export class AltinnVendorClient {
    * for await (const r of vendor.listRequests()) console.log(r.partyOrgNo, r.status)
    * ```
    */
-  listRequests(options: { agent?: boolean; systemId?: string } = {}): AsyncGenerator<SystemUserRequest> {
-    return requests.listRequests(this.#t, this.#system(options.systemId), options)
+  async *listRequests(options: { agent?: boolean; systemId?: string } = {}): AsyncGenerator<SystemUserRequest> {
+    yield* requests.listRequests(this.#t, this.#system(options.systemId), options)
   }
 
   /**
@@ -244,7 +244,7 @@ export class AltinnVendorClient {
    * await vendor.deleteRequest(id)
    * ```
    */
-  deleteRequest(id: string): Promise<void> {
+  async deleteRequest(id: string): Promise<void> {
     return requests.deleteRequest(this.#t, id)
   }
 
@@ -257,7 +257,7 @@ export class AltinnVendorClient {
    * const { status } = await vendor.waitForRequest(id, { intervalMs: 5000, timeoutMs: 600_000 })
    * ```
    */
-  waitForRequest(id: string, options: requests.WaitOptions = {}): Promise<SystemUserRequest> {
+  async waitForRequest(id: string, options: requests.WaitOptions = {}): Promise<SystemUserRequest> {
     return requests.waitForRequest(this.#t, id, options)
   }
 
@@ -272,7 +272,7 @@ export class AltinnVendorClient {
    * const { changeRequest, correlationId } = await vendor.requestChange(systemUserId, { requiredRights: [resourceRight(id)] })
    * ```
    */
-  requestChange(systemUserId: string, input: changes.ChangeRequestInput, options: { correlationId?: string } = {}): Promise<changes.ChangeRequestResult> {
+  async requestChange(systemUserId: string, input: changes.ChangeRequestInput, options: { correlationId?: string } = {}): Promise<changes.ChangeRequestResult> {
     return changes.requestChange(this.#t, systemUserId, input, options)
   }
 
@@ -284,7 +284,7 @@ export class AltinnVendorClient {
    * const { status } = await vendor.getChangeRequest(id)
    * ```
    */
-  getChangeRequest(id: string): Promise<ChangeRequest> {
+  async getChangeRequest(id: string): Promise<ChangeRequest> {
     return changes.getChangeRequest(this.#t, id)
   }
 
@@ -296,7 +296,7 @@ export class AltinnVendorClient {
    * const change = await vendor.findChangeRequest({ partyOrgNo: '310702641' })
    * ```
    */
-  findChangeRequest(query: { partyOrgNo: string; externalRef?: string; systemId?: string }): Promise<ChangeRequest | undefined> {
+  async findChangeRequest(query: { partyOrgNo: string; externalRef?: string; systemId?: string }): Promise<ChangeRequest | undefined> {
     return changes.findChangeRequest(this.#t, this.#system(query?.systemId), query)
   }
 
@@ -308,8 +308,8 @@ export class AltinnVendorClient {
    * for await (const c of vendor.listChangeRequests()) console.log(c.id, c.status)
    * ```
    */
-  listChangeRequests(options: { systemId?: string } = {}): AsyncGenerator<ChangeRequest> {
-    return changes.listChangeRequests(this.#t, this.#system(options.systemId))
+  async *listChangeRequests(options: { systemId?: string } = {}): AsyncGenerator<ChangeRequest> {
+    yield* changes.listChangeRequests(this.#t, this.#system(options.systemId))
   }
 
   /**
@@ -320,7 +320,7 @@ export class AltinnVendorClient {
    * await vendor.deleteChangeRequest(id)
    * ```
    */
-  deleteChangeRequest(id: string): Promise<void> {
+  async deleteChangeRequest(id: string): Promise<void> {
     return changes.deleteChangeRequest(this.#t, id)
   }
 
@@ -334,8 +334,8 @@ export class AltinnVendorClient {
    * for await (const user of vendor.listSystemUsers()) console.log(user.reporteeOrgNo, user.externalRef)
    * ```
    */
-  listSystemUsers(options: { systemId?: string } = {}): AsyncGenerator<SystemUser> {
-    return users.listSystemUsers(this.#t, this.#system(options.systemId))
+  async *listSystemUsers(options: { systemId?: string } = {}): AsyncGenerator<SystemUser> {
+    yield* users.listSystemUsers(this.#t, this.#system(options.systemId))
   }
 
   /**
@@ -346,7 +346,7 @@ export class AltinnVendorClient {
    * const user = await vendor.findSystemUser({ orgNo: '310702641' })
    * ```
    */
-  findSystemUser(query: { orgNo: string; externalRef?: string; systemId?: string }): Promise<SystemUser | undefined> {
+  async findSystemUser(query: { orgNo: string; externalRef?: string; systemId?: string }): Promise<SystemUser | undefined> {
     return users.findSystemUser(this.#t, this.#system(query?.systemId), query)
   }
 
@@ -359,7 +359,7 @@ export class AltinnVendorClient {
    * const state = await vendor.connect({ partyOrgNo: '310702641', rights })
    * ```
    */
-  connect(input: ConnectInput & { systemId?: string }): Promise<ConnectResult> {
+  async connect(input: ConnectInput & { systemId?: string }): Promise<ConnectResult> {
     return connect(this.#t, this.#system(input?.systemId), input)
   }
 
