@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises'
 import { tokenEndpointFor } from '../config/config.js'
 import { invalidConfig } from '../errors/errors.js'
-import { startEmulator, type EmulatorClient } from '../emulator/index.js'
+import { CONFIG_FILE_SHAPE, refuseUnknownFields } from '../emulator/config-check.js'
+import { startEmulator, type EmulatorOptions } from '../emulator/index.js'
 import { parseFlags, UsageError } from './usage.js'
 
 const HELP = `Usage: maskinporten emulator [--port N] [--host H] [--config FILE] [--issuer URL] [--altinn-url URL] [--debug]
@@ -15,7 +16,8 @@ Runs a strict local Maskinporten + Altinn (a test server: never give it producti
   --port N         TCP port (default 0: a free one, printed)
   --host H         interface to bind (default 127.0.0.1; anything else prints a warning)
   --config FILE    JSON { "clients": [ { clientId, orgNummer, jwks: { keys: [...] }, scopes, systemUsers?,
-                   delegations?, tokenLifetimeSeconds? } ] }
+                   delegations?, tokenLifetimeSeconds? } ], "systems"?: [register POST bodies],
+                   "resources"?: [resource ids], "parties"?: [org numbers] }; unknown fields are refused
   --issuer URL     the issuer (grant aud), exactly as given, when clients reach this server under another name
                    (default http://HOST:PORT/)
   --altinn-url URL the Altinn platform URL in Altinn tokens (default http://HOST:PORT)
@@ -23,12 +25,17 @@ Runs a strict local Maskinporten + Altinn (a test server: never give it producti
 
 First stdout line: Maskinporten emulator listening on http://HOST:PORT
 Endpoints: {url}/.well-known/oauth-authorization-server, {url}/jwk, POST {url}/token,
-  GET {url}/authentication/api/v1/exchange/maskinporten,
-  POST {url}/__emulator/clients, POST|DELETE {url}/__emulator/faults, GET {url}/__emulator/stats
+  GET {url}/authentication/api/v1/exchange/maskinporten, {url}/authentication/api/v1/systemregister/vendor,
+  {url}/authentication/api/v1/systemuser/{request,changerequest}/vendor, {url}/authentication/api/v1/systemuser/vendor,
+  the customer's page {url}/accessmanagement/ui/systemuser/request?id=...,
+  POST {url}/__emulator/clients, POST|DELETE {url}/__emulator/faults, GET {url}/__emulator/stats,
+  POST {url}/__emulator/requests/{id}/approve|reject
 Stops on SIGINT (Ctrl-C) or SIGTERM.
 `
 
-async function readClients(file: string): Promise<EmulatorClient[]> {
+type FileConfig = Pick<EmulatorOptions, 'clients' | 'systems' | 'resources' | 'parties'>
+
+async function readConfig(file: string): Promise<FileConfig> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -41,9 +48,15 @@ async function readClients(file: string): Promise<EmulatorClient[]> {
   } catch {
     throw invalidConfig('--config', `${file} is not JSON`)
   }
-  const clients = (parsed as { clients?: unknown } | null)?.clients
-  if (!Array.isArray(clients)) throw invalidConfig('--config', `${file} must be { "clients": [ ... ] }`)
-  return clients as EmulatorClient[]
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw invalidConfig('--config', `${file} must be { "clients": [ ... ] }`)
+  }
+  refuseUnknownFields(parsed, CONFIG_FILE_SHAPE)
+  const config = parsed as FileConfig
+  if (config.clients !== undefined && !Array.isArray(config.clients)) {
+    throw invalidConfig('--config', `${file} must be { "clients": [ ... ] }`)
+  }
+  return config
 }
 
 function portOf(value: string | undefined): number {
@@ -86,8 +99,10 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     return 0
   }
   const port = portOf(values.port)
-  const clients = values.config === undefined ? [] : await readClients(values.config)
+  const config = values.config === undefined ? {} : await readConfig(values.config)
+  const clients = config.clients ?? []
   const emu = await startEmulator({
+    ...config,
     port,
     host: values.host ?? '127.0.0.1',
     clients,

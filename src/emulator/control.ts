@@ -1,10 +1,15 @@
 /**
  * The test hooks over HTTP, for test suites in other languages: `POST /__emulator/clients`,
- * `POST /__emulator/faults`, `DELETE /__emulator/faults`, `GET /__emulator/stats` (DESIGN.md's contract).
+ * `POST /__emulator/faults`, `DELETE /__emulator/faults`, `GET /__emulator/stats` (DESIGN.md's contract), and the
+ * customer's `POST /__emulator/requests/{id}/approve|reject`.
  */
 import { isMaskinportenError } from '../errors/errors.js'
+import { DecisionRefused } from './altinn/customer.js'
+import { sendProblem } from './altinn/problem.js'
 import { mediaType, methodNotAllowed, readBody, sendJson, type Call } from './call.js'
-import type { EmulatorClient } from './types.js'
+import type { EmulatorClient, EmulatorDecision } from './types.js'
+
+const DECISION = /^requests\/([^/]+)\/(approve|reject)$/
 
 /** Path prefix of the control endpoints. */
 export const CONTROL_PREFIX = '/__emulator/'
@@ -42,8 +47,23 @@ export async function control(call: Call, hooks: {
   registerClient(client: EmulatorClient): void
   injectFault(fault: unknown): void
   clearFaults(): void
+  decide(id: string, approve: boolean): EmulatorDecision
 }): Promise<boolean> {
   const { req } = call
+  const decision = DECISION.exec(call.path.slice(CONTROL_PREFIX.length))
+  if (decision) {
+    req.resume()
+    if (req.method !== 'POST') methodNotAllowed(call, ['POST'])
+    else {
+      try {
+        sendJson(call, 200, hooks.decide(decodeURIComponent(decision[1]!), decision[2] === 'approve'))
+      } catch (err) {
+        if (!(err instanceof DecisionRefused)) throw err
+        sendProblem(call, err.altinnCode)
+      }
+    }
+    return true
+  }
   switch (call.path.slice(CONTROL_PREFIX.length)) {
     case 'clients':
       if (req.method !== 'POST') methodNotAllowed(call, ['POST'])

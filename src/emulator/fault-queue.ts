@@ -8,7 +8,7 @@ import type { EmulatorFault, FaultEndpoint } from './types.js'
 /** A fault with its defaults filled in. */
 export type QueuedFault = Required<Omit<EmulatorFault, 'retryAfterSeconds'>> & { retryAfterSeconds?: number }
 
-const ENDPOINTS: readonly string[] = ['token', 'exchange'] satisfies FaultEndpoint[]
+const ENDPOINTS: readonly string[] = ['token', 'exchange', 'vendor'] satisfies FaultEndpoint[]
 const KINDS: readonly string[] = ['status', 'hang', 'reset', 'garbage', 'delay'] satisfies EmulatorFault['kind'][]
 
 function wholeNumber(value: unknown, field: string, min: number, max: number, fallback: number): number {

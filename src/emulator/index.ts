@@ -14,4 +14,7 @@ export type {
   EmulatorSystemUser,
   EndpointStats,
   FaultEndpoint,
+  EmulatorSystem,
+  EmulatorDecision,
+  VendorStats,
 } from './types.js'

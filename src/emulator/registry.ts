@@ -7,6 +7,7 @@ import { invalidConfig } from '../errors/errors.js'
 import { MIN_RSA_BITS } from '../signing/keys.js'
 import { parseOrgNummer } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
+import { CLIENT_SHAPE, refuseUnknownFields } from './config-check.js'
 import type { EmulatorClient } from './types.js'
 
 /** A registered public key of a client. */
@@ -129,12 +130,21 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
   }
 }
 
-/** The clients by id, with kids unique across all of them (Maskinporten's rule). */
+/** Where system users approved in the emulated Altinn come from: those a client may get tokens for. */
+export type ApprovedSystemUsers = (clientId: string) => RegisteredClient['systemUsers']
+
+/**
+ * The clients by id, with kids unique across all of them (Maskinporten's rule). A client's system users are those
+ * it was registered with, followed by those approved in the emulated Altinn for a system listing its client id.
+ */
 export class ClientRegistry {
   readonly #clients = new Map<string, RegisteredClient>()
 
-  /** Adds or replaces a client. */
+  constructor(readonly approved: ApprovedSystemUsers = () => []) {}
+
+  /** Adds or replaces a client; an unknown field is refused with the nearest known name. */
   register(input: EmulatorClient): RegisteredClient {
+    refuseUnknownFields(input, CLIENT_SHAPE)
     const client = normalizeClient(input)
     for (const other of this.#clients.values()) {
       if (other.clientId === client.clientId) continue
@@ -148,6 +158,9 @@ export class ClientRegistry {
 
   /** The client with this id (a grant's `iss`), if registered. */
   get(clientId: string): RegisteredClient | undefined {
-    return this.#clients.get(clientId)
+    const client = this.#clients.get(clientId)
+    if (!client) return undefined
+    const approved = this.approved(clientId)
+    return approved.length === 0 ? client : { ...client, systemUsers: [...client.systemUsers, ...approved] }
   }
 }

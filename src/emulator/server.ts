@@ -11,6 +11,12 @@ import { CONTROL_PREFIX, control } from './control.js'
 import { FaultQueue } from './fault-queue.js'
 import { issuerPaths } from './issuer.js'
 import { jwk, metadata, token } from './maskinporten/endpoint.js'
+import { APPROVAL_PAGE, approvalPage } from './altinn/approval-page.js'
+import { decide } from './altinn/customer.js'
+import { vendorStoreFor } from './altinn/vendor-config.js'
+import { isVendorPath, vendorApi } from './altinn/vendor-routes.js'
+import type { VendorStore } from './altinn/vendor-state.js'
+import { OPTIONS_SHAPE, refuseUnknownFields } from './config-check.js'
 import { ClientRegistry } from './registry.js'
 import { ReplayMemory } from './maskinporten/replay.js'
 import { makeSigningKey } from './tokens.js'
@@ -28,7 +34,11 @@ function isLoopback(host: string): boolean {
 }
 
 function zeroStats(): EmulatorStats {
-  return { token: { requests: 0, issued: 0, rejected: 0 }, exchange: { requests: 0, issued: 0, rejected: 0 } }
+  return {
+    token: { requests: 0, issued: 0, rejected: 0 },
+    exchange: { requests: 0, issued: 0, rejected: 0 },
+    vendor: { requests: 0, issued: 0, rejected: 0, unauthorized: 0 },
+  }
 }
 
 function optionalUrl(value: unknown, field: string): string | undefined {
@@ -38,6 +48,8 @@ function optionalUrl(value: unknown, field: string): string | undefined {
 }
 
 function checkOptions(options: EmulatorOptions) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidConfig('options', 'must be an object')
+  refuseUnknownFields(options, OPTIONS_SHAPE)
   const port = options.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw invalidConfig('port', 'must be 0 to 65535')
   const host = options.host ?? '127.0.0.1'
@@ -50,7 +62,7 @@ function checkOptions(options: EmulatorOptions) {
   return { port, host, offsetMs: offset * 1000, issuer, altinnUrl }
 }
 
-async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<void> {
+async function route(call: Call, hooks: Parameters<typeof control>[1], store: VendorStore): Promise<void> {
   const { path, req } = call
   if (path === '/token') return token(call)
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
@@ -60,6 +72,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
   const provider = path.startsWith(EXCHANGE_PREFIX) ? path.slice(EXCHANGE_PREFIX.length) : undefined
   if (provider !== undefined && provider !== '' && !provider.includes('/')) return exchange(call)
   if (path.startsWith(CONTROL_PREFIX) && (await control(call, hooks))) return
+  if (isVendorPath(path)) return vendorApi(call, store)
+  if (APPROVAL_PAGE.test(path)) return approvalPage(call, store)
   req.resume()
   const get = GET_ROUTES.get(path)
   if (!get) return sendJson(call, 404, { error: 'not_found', error_description: `No such endpoint: ${maskTokens(path.slice(0, 200))}` })
@@ -82,7 +96,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const { port, host, offsetMs, issuer, altinnUrl } = checkOptions(options)
-  const clients = new ClientRegistry()
+  const store = vendorStoreFor(options)
+  const clients = new ClientRegistry((clientId) => store.tokenSystemUsers(clientId))
   for (const client of options.clients ?? []) clients.register(client)
   const [maskinportenKey, altinnKey] = await Promise.all([makeSigningKey(), makeSigningKey()])
   const faults = new FaultQueue()
@@ -124,6 +139,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registerClient: (client: Parameters<Emulator['registerClient']>[0]) => void clients.register(client),
     injectFault: (fault: unknown) => faults.add(fault as Parameters<Emulator['injectFault']>[0]),
     clearFaults: () => faults.clear(),
+    decide: (id: string, approve: boolean) => decide(store, id, approve, state.now()),
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -137,7 +153,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
       state,
     }
-    route(call, hooks).catch(() => {
+    route(call, hooks, store).catch(() => {
       // A bug, not a client's mistake: answer without details (they could hold a grant), keep serving.
       if (!res.headersSent) sendJson(call, 500, { error: 'server_error' })
       else res.destroy()
@@ -163,6 +179,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registerClient: hooks.registerClient,
     injectFault: hooks.injectFault,
     clearFaults: hooks.clearFaults,
+    approveRequest: (id: string) => hooks.decide(id, true),
+    rejectRequest: (id: string) => hooks.decide(id, false),
     stats: () => structuredClone(stats),
     close: async () => {
       if (closed) return

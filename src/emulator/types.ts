@@ -58,8 +58,11 @@ export interface EmulatorClient {
   tokenLifetimeSeconds?: number
 }
 
-/** Which endpoint a fault hits: Maskinporten's `POST /token` or Altinn's `GET .../exchange/{provider}`. */
-export type FaultEndpoint = 'token' | 'exchange'
+/**
+ * Which endpoint a fault hits: Maskinporten's `POST /token`, Altinn's `GET .../exchange/{provider}`, or any of
+ * Altinn's vendor routes (system register, system user requests, change requests, system users).
+ */
+export type FaultEndpoint = 'token' | 'exchange' | 'vendor'
 
 /**
  * A fault for the next `times` requests to one endpoint.
@@ -90,10 +93,46 @@ export interface EndpointStats {
   rejected: number
 }
 
+/** Counts for the vendor routes: `issued` is every 2xx answer, `rejected` every other one. */
+export interface VendorStats extends EndpointStats {
+  /** 401 answers (no valid Maskinporten token of this emulator); also counted in `rejected`. */
+  unauthorized: number
+}
+
 /** What `stats()` and `GET /__emulator/stats` return. */
 export interface EmulatorStats {
   token: EndpointStats
   exchange: EndpointStats
+  /** Altinn's vendor routes (`/authentication/api/v1/systemregister/vendor`, `/systemuser/...`). */
+  vendor: VendorStats
+}
+
+/**
+ * A system in the system register, in the shape of the register POST body (docs/vendor-api.md §1), e.g.
+ * `{ id: '991825827_wenche', vendor: { authority: 'iso6523-actorid-upis', ID: '0192:991825827' }, name: { nb: 'Wenche' },
+ * rights: [{ resource: [{ id: 'urn:altinn:resource', value: 'app_x' }] }], clientId: ['<maskinporten client id>'] }`.
+ */
+export interface EmulatorSystem {
+  /** `<vendor orgnr>_<name>`, no spaces. */
+  id: string
+  vendor: { authority: string; ID: string }
+  name?: Record<string, string>
+  description?: Record<string, string>
+  rights?: Array<{ resource: Array<{ id: string; value: string }> }>
+  accessPackages?: Array<{ urn: string }>
+  /** The Maskinporten clients that get system user tokens for this system's system users. */
+  clientId?: string[]
+  /** Absolute https URLs a request's `redirectUrl` may be. */
+  allowedRedirectUrls?: string[]
+  /** Default true. */
+  isVisible?: boolean
+}
+
+/** What the customer did with a request: its id and the status it now has. */
+export interface EmulatorDecision {
+  id: string
+  kind: 'request' | 'agentrequest' | 'changerequest'
+  status: 'Accepted' | 'Rejected'
 }
 
 /** Options of {@link startEmulator}. */
@@ -118,6 +157,12 @@ export interface EmulatorOptions {
   issuer?: string
   /** The Altinn platform URL in Altinn tokens and Altinn's OpenID configuration. Default: `url`. */
   altinnUrl?: string
+  /** Systems in the system register at start, each as the register POST would take it. */
+  systems?: EmulatorSystem[]
+  /** Resource ids the resource registry knows (rights must name one). Default: any id is accepted. */
+  resources?: string[]
+  /** Org numbers the business register knows (request parties must be one). Default: any valid org number. */
+  parties?: string[]
 }
 
 /** A running emulator. */
@@ -137,6 +182,16 @@ export interface Emulator {
   injectFault(fault: EmulatorFault): void
   /** Drops every queued fault. */
   clearFaults(): void
+  /**
+   * The customer approves a system user request, agent request or change request (by id) that is `New`: a request
+   * makes the system user (with the request's id), a change request changes its rights and packages. Throws a
+   * `MaskinportenError` with code `altinn_api_error` and the status Altinn would give: 404 AUTH-00010 (no such
+   * request) or 409 AUTH-00013 (not New, or timed out).
+   * @example `emu.approveRequest(request.id)`
+   */
+  approveRequest(id: string): EmulatorDecision
+  /** The customer rejects a `New` request (by id); throws as {@link Emulator.approveRequest}. */
+  rejectRequest(id: string): EmulatorDecision
   /** Request counts since start (a copy). */
   stats(): EmulatorStats
   /** Stops the server and ends every open socket, hung ones included. */

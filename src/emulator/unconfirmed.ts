@@ -40,6 +40,26 @@
  * Faults and stats
  * 17. A `delay` fault counts as faulted: in `requests` only, though answered normally
  *     ({@link DELAY_COUNTS_AS_FAULTED}). `garbage` answers `text/html` ({@link GARBAGE_BODY}).
+ *
+ * Altinn vendor API (docs/vendor-api.md)
+ * 18. The confirmUrl points at the emulator itself, on the real path (`{url}/accessmanagement/ui/systemuser/request`,
+ *     `agentrequest`, `changerequest`, `?id=…&DONTCHOOSEREPORTEE=true`) where Altinn has `https://am.ui.tt02.altinn.no`
+ *     ({@link confirmUrl}); the page there is the emulator's, not Altinn's.
+ * 19. Access packages: any URN of the form {@link ACCESS_PACKAGE_PATTERN} is known and delegable; the ones meant for
+ *     client relationships (agent requests) are {@link CLIENT_ACCESS_PACKAGES}.
+ * 20. A request times out {@link REQUEST_TIMEOUT_DAYS} days after it was made (emulator clock); a timed-out request
+ *     no longer holds its triple (a new POST makes a new one) and can no longer be approved (AUTH-00013).
+ * 21. Pages: {@link PAGE_SIZE} entries; `next` is on {@link NEXT_LINK_HOST} (an internal host, as Altinn's has been
+ *     seen to be), with an opaque `token` that only this emulator reads; a token that does not read is a 400 binding
+ *     problem.
+ * 22. A request with neither `rights` nor `accessPackages` given at all is AUTH-00001; with both given but empty,
+ *     AUTH-00059 ({@link MISSING_RIGHTS_CODE}).
+ * 23. Change request bodies and the system user answers: fields as docs/vendor-api.md §3–§4 lists them;
+ *     `supplierName` is the system's Norwegian name (the business register's name is not emulated); `productName`
+ *     is the system id. Query parameters other than `correlation-id` and `system-user-id` on the change request POST
+ *     are a 400 text. Only standard system users get tokens (agent ones need client delegations, not emulated).
+ * 24. The validation error paths follow the service's `/registersystemrequest/<field>` form for every field; those
+ *     of the vendor, client ids, redirect URLs and access packages are not shown by any source.
  */
 import { createHash, type KeyObject } from 'node:crypto'
 
@@ -124,3 +144,32 @@ export const DELAY_COUNTS_AS_FAULTED = true
 
 /** Item 17: the body of a `garbage` fault: a proxy's error page, with status 200. */
 export const GARBAGE_BODY = '<html><body><h1>502 Bad Gateway</h1></body></html>'
+
+/** Item 18: the customer's page for a request, on the emulator itself (Altinn: `https://am.ui.tt02.altinn.no/...`). */
+export function confirmUrl(emulatorUrl: string, kind: 'request' | 'agentrequest' | 'changerequest', id: string): string {
+  return `${emulatorUrl}/accessmanagement/ui/systemuser/${kind}?id=${id}&DONTCHOOSEREPORTEE=true`
+}
+
+/** Item 19: the access package URNs the emulated registry knows. */
+export const ACCESS_PACKAGE_PATTERN = /^urn:altinn:accesspackage:[a-z0-9][a-z0-9-]*$/
+
+/** Item 19: the packages meant for client relationships (the only ones an agent request may ask for). */
+export const CLIENT_ACCESS_PACKAGES: ReadonlySet<string> = new Set([
+  'urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet',
+  'urn:altinn:accesspackage:regnskapsforer-uten-signeringsrettighet',
+  'urn:altinn:accesspackage:regnskapsforer-lonn',
+  'urn:altinn:accesspackage:ansvarlig-revisor',
+  'urn:altinn:accesspackage:revisormedarbeider',
+])
+
+/** Item 20: days until a request times out. */
+export const REQUEST_TIMEOUT_DAYS = 180
+
+/** Item 21: entries per page of a list. */
+export const PAGE_SIZE = 50
+
+/** Item 21: the host `links.next` names (never this emulator's own). */
+export const NEXT_LINK_HOST = 'http://authentication.platform.internal'
+
+/** Item 22: the code of a request that gives neither rights nor packages at all. */
+export const MISSING_RIGHTS_CODE = '00001'

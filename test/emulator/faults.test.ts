@@ -136,7 +136,11 @@ describe('emulator: /__emulator/* over HTTP', () => {
     assert.equal((await requestToken(f.emu, grant(f))).status, 200)
 
     const stats = (await (await fetch(`${f.emu.url}/__emulator/stats`)).json()) as unknown
-    assert.deepEqual(stats, { token: { requests: 3, issued: 2, rejected: 0 }, exchange: { requests: 0, issued: 0, rejected: 0 } })
+    assert.deepEqual(stats, {
+      token: { requests: 3, issued: 2, rejected: 0 },
+      exchange: { requests: 0, issued: 0, rejected: 0 },
+      vendor: { requests: 0, issued: 0, rejected: 0, unauthorized: 0 },
+    })
   })
 
   it('answers 400 with the reason to a bad client or fault, 415 to a non-JSON body, 405 to a wrong method', async () => {
