@@ -50,7 +50,7 @@ export async function systemCommand(argv: string[], ctx: CliContext): Promise<nu
   if (!['register', 'show', 'list', 'delete'].includes(sub)) throw new UsageError(`unknown subcommand ${describeValue(sub)}: register, show, list or delete`, 'system')
   const clientIds = values['client-id'] ?? []
   const { 'client-id': _ids, ...rest } = values
-  // The first --client-id is the client this command runs as, as for every other command.
+  // With no MASKINPORTEN_CLIENT_ID anywhere, the first --client-id is the client this command runs as.
   const run = openVendor('system', rest, ctx, clientIds[0] !== undefined ? { MASKINPORTEN_CLIENT_ID: clientIds[0] } : {})
   const json = values.json === true
   try {
@@ -110,9 +110,10 @@ export async function systemCommand(argv: string[], ctx: CliContext): Promise<nu
 
 function show(value: unknown): string {
   if (Array.isArray(value)) {
-    const ids = resourceIds(value as never)
-    if (ids.length > 0) return ids.join(', ')
-    return value.map((v) => (typeof v === 'object' && v !== null && 'urn' in v ? String((v as { urn: string }).urn) : JSON.stringify(v))).join(', ') || '(none)'
+    if (value.length === 0) return '(none)'
+    const isRight = (v: unknown): boolean => typeof v === 'object' && v !== null && Array.isArray((v as { resource?: unknown }).resource)
+    if (value.every(isRight)) return resourceIds(value as never).join(', ')
+    return value.map((v) => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && 'urn' in v ? String((v as { urn: string }).urn) : JSON.stringify(v))).join(', ')
   }
   if (value !== null && typeof value === 'object') return Object.values(value as Record<string, string>)[0] ?? '(none)'
   return JSON.stringify(value)

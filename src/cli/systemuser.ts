@@ -82,10 +82,10 @@ export async function systemuserCommand(argv: string[], ctx: CliContext): Promis
           ...(values.title ? { integrationTitle: values.title } : {}),
         })
         if (!json) ctx.err(created ? `Asked ${request.partyOrgNo} for a system user of ${systemId}\n` : `A request for ${request.partyOrgNo} exists already\n`)
-        return finish(ctx, run, json, request, values.wait === true, wait)
+        return await finish(ctx, run, json, request, values.wait === true, wait)
       }
       case 'status':
-        return finish(ctx, run, json, await run.vendor.getRequest(arg!), values.wait === true, wait)
+        return await finish(ctx, run, json, await run.vendor.getRequest(arg!), values.wait === true, wait)
       case 'list': {
         const users: SystemUser[] = []
         for await (const user of run.vendor.listSystemUsers()) users.push(user)
@@ -121,7 +121,7 @@ export async function systemuserCommand(argv: string[], ctx: CliContext): Promis
           print(ctx, json, state, [`rejected: ${describeRequest(state.request).join('\n')}`, 'Ask again with --retry-rejected (the customer said no once).'])
           return 1
         }
-        return finish(ctx, run, json, state.request, values.wait === true, wait, state)
+        return await finish(ctx, run, json, state.request, values.wait === true, wait, state)
       }
     }
   } finally {

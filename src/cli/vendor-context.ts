@@ -57,10 +57,15 @@ export function systemIdFrom(command: string, values: VendorValues, settings: Se
   return systemIdFor(org, values.name)
 }
 
-/** Settings, clients and system id for a vendor command. `clientIdOverride` replaces --client-id (system register). */
-export function openVendor(command: string, values: VendorValues, ctx: CliContext, flagOverrides: Record<string, string> = {}): VendorRun {
+/** Settings, clients and system id for a vendor command. `defaults` fill variables no source set. */
+export function openVendor(command: string, values: VendorValues, ctx: CliContext, defaults: Record<string, string> = {}): VendorRun {
   const { system: _system, name: _name, ...configValues } = values
-  const settings = loadSettings({ ...flagVariables(command, configValues), ...flagOverrides }, ctx)
+  const settings = loadSettings(flagVariables(command, configValues), ctx)
+  for (const [name, value] of Object.entries(defaults)) {
+    if (setting(settings, name) !== undefined) continue
+    settings.vars[name] = value
+    settings.sources[name] = 'flag'
+  }
   const systemId = systemIdFrom(command, values, settings)
   const config = configFromSettings(settings)
   const mp = new MaskinportenClient(config, { retry: CLI_RETRY, now: ctx.now })
