@@ -72,7 +72,8 @@ export {
   type AuthenticatedMethod,
   type AuthenticatedFetchDeps,
 } from './client/authenticated-fetch.js'
-export { AltinnVendorClient, type AltinnVendorClientOptions } from './vendor/client.js'
+export { AltinnVendorClient } from './vendor/client.js'
+export { type AltinnVendorClientOptions } from './vendor/options.js'
 export { systemIdFor, resourceRight } from './vendor/ids.js'
 export { SYSTEM_REGISTER_WRITE, SYSTEM_USER_REQUEST_WRITE, SYSTEM_USER_REQUEST_READ } from './vendor/scopes.js'
 export type { EnsureSystemResult, SystemPlan, SystemChange } from './vendor/systems.js'

@@ -5,35 +5,19 @@
  *
  * @see https://docs.altinn.studio/authentication/guides/systemauthentication-for-systemproviders/
  */
-import { MaskinportenClient } from '../client/client.js'
-import type { RetryOptions } from '../client/retry.js'
+import type { MaskinportenClient } from '../client/client.js'
 import { retryPolicy } from '../client/retry.js'
-import { ENVIRONMENTS, type MaskinportenConfig, type MaskinportenEnv } from '../config/config.js'
-import { describeValue, invalidConfig } from '../errors/errors.js'
+import type { MaskinportenConfig } from '../config/config.js'
+import { invalidConfig } from '../errors/errors.js'
 import * as changes from './change-requests.js'
 import { connect, type ConnectInput, type ConnectResult } from './connect.js'
 import * as requests from './requests.js'
 import * as systems from './systems.js'
 import * as users from './system-users.js'
+import { resolveVendorOptions, type AltinnVendorClientOptions } from './options.js'
 import { Transport } from './transport.js'
 import type { AccessPackage, ChangeRequest, RegisteredSystem, Right, SystemDefinition, SystemUser, SystemUserRequest } from './types.js'
 import { checkSystemId } from './validate.js'
-
-/** Options of {@link AltinnVendorClient}. All optional. */
-export interface AltinnVendorClientOptions {
-  /** The system the request and system user calls are about (`<vendor org>_<name>`); each call may name another. */
-  systemId?: string
-  /** The Altinn platform of this environment (`test` → tt02). Default: the source's. */
-  env?: MaskinportenEnv
-  /** The Altinn platform base URL (`https://platform.tt02.altinn.no`); wins over `env`. Default: the source's. */
-  altinnUrl?: string
-  /** A `fetch` for the API calls (and, with a config, for the tokens). Default: the source's. */
-  fetch?: typeof globalThis.fetch
-  /** Time limit (in milliseconds) for each API request. Default: the source's `timeoutMs` (15000). */
-  timeoutMs?: number
-  /** Retries of GETs and safe writes (5xx, 429, no answer). Default: 30 s deadline, as token requests. */
-  retry?: RetryOptions
-}
 
 /**
  * The system register, system user requests, change requests and system users of one vendor.
@@ -60,22 +44,11 @@ export class AltinnVendorClient {
    *   config (a client is made for it, and {@link close} closes it).
    */
   constructor(source: MaskinportenConfig | MaskinportenClient, options: AltinnVendorClientOptions = {}) {
-    if (options === null || typeof options !== 'object') throw invalidConfig('options', 'must be an object')
-    if (source instanceof MaskinportenClient) {
-      this.#client = source
-      this.#ownClient = false
-    } else {
-      const config = { ...source, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }
-      this.#client = new MaskinportenClient(config)
-      this.#ownClient = true
-    }
-    if (options.env !== undefined && options.env !== 'test' && options.env !== 'prod') throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(options.env)}`)
-    const url = options.altinnUrl ?? (options.env ? ENVIRONMENTS[options.env].altinnUrl : this.#client.altinnUrl)
-    if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw invalidConfig('altinnUrl', `must be an absolute http(s) URL, got ${describeValue(url)}`)
-    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && options.timeoutMs <= 2_147_483_647)) throw invalidConfig('timeoutMs', 'must be a positive number of milliseconds')
-    if (options.fetch !== undefined && typeof options.fetch !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
-    this.altinnUrl = url.replace(/\/+$/, '')
-    this.systemId = options.systemId === undefined ? undefined : checkSystemId(options.systemId, 'options.systemId').id
+    const resolved = resolveVendorOptions(source, options)
+    this.#client = resolved.client
+    this.#ownClient = resolved.ownClient
+    this.altinnUrl = resolved.altinnUrl
+    this.systemId = resolved.systemId
     this.#t = new Transport((u, init, tokenOptions) => this.#client.fetch(u, init, tokenOptions), this.altinnUrl, retryPolicy(options.retry), options.timeoutMs, options.fetch)
   }
 

@@ -114,6 +114,25 @@ describe('vendor e2e: against the emulator', () => {
     assert.ok((await all(vendor.listRequests())).length >= 122)
   })
 
+  it('made from a config: its own client, the given fetch for tokens and calls, close() closes it', async () => {
+    const key = await generateSigningKey()
+    emu.registerClient({ clientId: 'from-config', orgNummer: VENDOR, jwks: { keys: [key.publicJwk] }, scopes: adminScopes().split(' ') })
+    const urls: string[] = []
+    const counting: typeof fetch = (input, init) => {
+      urls.push(String(input))
+      return fetch(input, init)
+    }
+    const config = { clientId: 'from-config', kid: key.kid, privateKeyPem: key.privateKeyPem, issuer: emu.issuer, altinnUrl: emu.altinnUrl }
+    const own = new AltinnVendorClient(config, { systemId: SYSTEM, fetch: counting })
+    assert.ok(await own.getSystem())
+    assert.ok(urls.some((u) => u.endsWith('/token')) && urls.some((u) => u.includes('/systemregister/vendor/')))
+    own.close()
+    assert.equal((await rejection(own.getSystem())).code, 'invalid_config', 'closed')
+    for (const options of [{ env: 'staging' }, { altinnUrl: 'ftp://x' }, { systemId: 'nope' }, { timeoutMs: -1 }]) {
+      assert.throws(() => new AltinnVendorClient(config, options as never), /Invalid configuration/)
+    }
+  })
+
   it('a 401 from the vendor API gets a fresh token and one more try, counted on the emulator', async () => {
     await vendor.getSystem() // a cached token
     const { token, vendor: v } = emu.stats()

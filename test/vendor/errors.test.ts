@@ -114,6 +114,13 @@ describe('vendor errors: against the fake Altinn', () => {
     assert.equal(f.altinn.seen.length - before, 2)
   })
 
+  it('a PUT is retried on 502 (it sets a state: sending it again sets the same one)', async () => {
+    f.altinn.script({ method: 'PUT', status: 502, times: 1 })
+    const before = f.altinn.seen.length
+    await f.vendor.setSystemRights([right])
+    assert.equal(f.altinn.seen.length - before, 2)
+  })
+
   it('a DELETE is not retried', async () => {
     const request = (await f.vendor.findRequest({ partyOrgNo: CUSTOMER }))!
     f.altinn.script({ method: 'DELETE', status: 503, times: 1 })
