@@ -66,11 +66,14 @@ function distance(a: string, b: string): number {
   return row[b.length]!
 }
 
-/** The known name closest to `field` (same letters in another case, or at most a third of it misspelt). */
+/** The known name closest to `field`: another case, cut short, or at most a third of it misspelt. */
 export function nearest(field: string, known: string[]): string | undefined {
   const lower = field.toLowerCase()
   const exact = known.find((k) => k.toLowerCase() === lower)
   if (exact) return exact
+  // A name cut short or run on (`tokenLifetime`, `scopesList`) is the known one it starts or ends within.
+  const partial = known.find((k) => lower.length >= 4 && (k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase())))
+  if (partial) return partial
   let best: string | undefined
   let bestScore = Infinity
   for (const k of known) {

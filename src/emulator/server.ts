@@ -95,7 +95,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1], store: Ve
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { port, host, offsetMs, issuer, altinnUrl } = checkOptions(options)
+  const { port, host, issuer, altinnUrl } = checkOptions(options)
+  let { offsetMs } = checkOptions(options)
   const store = vendorStoreFor(options)
   const clients = new ClientRegistry((clientId) => store.tokenSystemUsers(clientId))
   for (const client of options.clients ?? []) clients.register(client)
@@ -179,6 +180,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     registerClient: hooks.registerClient,
     injectFault: hooks.injectFault,
     clearFaults: hooks.clearFaults,
+    advanceClock: (seconds: number) => {
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw invalidConfig('seconds', 'must be a number')
+      offsetMs += seconds * 1000
+    },
     approveRequest: (id: string) => hooks.decide(id, true),
     rejectRequest: (id: string) => hooks.decide(id, false),
     stats: () => structuredClone(stats),

@@ -192,6 +192,12 @@ export interface Emulator {
   approveRequest(id: string): EmulatorDecision
   /** The customer rejects a `New` request (by id); throws as {@link Emulator.approveRequest}. */
   rejectRequest(id: string): EmulatorDecision
+  /**
+   * Moves the emulator's clock by `seconds` (may be negative), on top of `clockOffsetSeconds`: for what takes days,
+   * such as a request timing out after 180 days. Grants must then be made on the emulator's time.
+   * @example `emu.advanceClock(180 * 86_400)`
+   */
+  advanceClock(seconds: number): void
   /** Request counts since start (a copy). */
   stats(): EmulatorStats
   /** Stops the server and ends every open socket, hung ones included. */

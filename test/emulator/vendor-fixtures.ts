@@ -37,7 +37,7 @@ export interface VendorFixture {
   /** A client of another vendor. */
   other: TestClient
   /** A Maskinporten token of `client` (default: vendor) with `scopes` (default: the three admin ones). */
-  token(scopes?: string[], client?: TestClient): Promise<string>
+  token(scopes?: string[], client?: TestClient, claims?: Record<string, unknown>): Promise<string>
   /** Calls `{altinnUrl}/authentication/api/v1/{path}` with a bearer (default: the vendor's admin token). */
   api(method: string, path: string, body?: unknown, bearer?: string | null): Promise<Answer>
 }

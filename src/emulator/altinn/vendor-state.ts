@@ -144,8 +144,8 @@ export class VendorStore {
 
   /**
    * The approved standard system users a Maskinporten client may get tokens for: those of the live system whose
-   * clientId list holds it. In the registry's shape; `externalRef` left out when it is the org number, so that a
-   * grant without one finds it (Altinn stores the org number as the default).
+   * clientId list holds it. In the registry's shape; one stored under the org number (Altinn's default externalRef)
+   * is listed both with it and without, so that a grant naming it either way finds it.
    */
   tokenSystemUsers(clientId: string): Array<{ orgNummer: string; systemId: string; externalRef?: string; id: string }> {
     const system = this.systemOfClient(clientId)
@@ -153,12 +153,10 @@ export class VendorStore {
     const out = []
     for (const u of this.systemUsers.values()) {
       if (u.isDeleted || u.userType !== 'standard' || !same(u.systemId, system.id)) continue
-      out.push({
-        orgNummer: u.reporteeOrgNo,
-        systemId: system.id,
-        id: u.id,
-        ...(u.externalRef === u.reporteeOrgNo ? {} : { externalRef: u.externalRef }),
-      })
+      const entry = { orgNummer: u.reporteeOrgNo, systemId: system.id, id: u.id }
+      out.push({ ...entry, externalRef: u.externalRef })
+      // Stored under the org number: a grant without externalRef names it as well.
+      if (u.externalRef === u.reporteeOrgNo) out.push(entry)
     }
     return out
   }
