@@ -19,13 +19,18 @@ export function doctorSystemId(flag: string | undefined, settings: Settings): { 
 }
 
 /** Reads the system and checks its client ids; one report line. */
-export async function checkSystem(report: Report, config: MaskinportenConfig | undefined, system: { id: string; from: string }): Promise<void> {
+export async function checkSystem(report: Report, config: MaskinportenConfig | undefined, system: { id: string; from: string }, settings?: Settings): Promise<void> {
   const label = 'system'
+  let vendorOrgNo: string
   try {
-    checkSystemId(system.id, system.from)
+    vendorOrgNo = checkSystemId(system.id, system.from).vendorOrgNo
   } catch (err) {
     report.fail(label, message(err))
     return
+  }
+  // ORG_NUMMER names the vendor for `--name`, the customer for tokens: said here when the two are mixed up.
+  if (settings && setting(settings, 'ORG_NUMMER') === vendorOrgNo) {
+    report.skip('ORG_NUMMER', `is ${vendorOrgNo}, the system's vendor (you): the token check used it as the customer; give a customer with --org to check a system user token`)
   }
   if (config === undefined) {
     report.skip(label, 'skipped: fix the checks above first')

@@ -73,7 +73,7 @@ export async function doctorCommand(argv: string[], ctx: CliContext): Promise<nu
   } else {
     await checkOnline(report, settings, config, request, values.altinn === true)
     const system = doctorSystemId(values.system, settings)
-    if (system) await checkSystem(report, config, system)
+    if (system) await checkSystem(report, config, system, settings)
   }
   return report.finish()
 }

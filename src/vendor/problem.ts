@@ -92,7 +92,8 @@ export function altinnApiError(call: CallLabel, status: number, headers: Headers
   if (problem?.detail && problem.detail !== problem.title) said.push(problem.detail)
   if (text) said.push(JSON.stringify(text))
   for (const v of problem?.validationErrors ?? []) said.push(`[${v.code}${v.title ? ` ${v.title}` : ''}${v.paths?.length ? ` at ${v.paths.join(', ')}` : ''}]`)
-  const what = said.length > 0 ? `: ${said.join(' ')}` : body.trim() === '' ? ' with an empty body' : ''
+  // Without its closing period: the hint is joined on with one.
+  const what = (said.length > 0 ? `: ${said.join(' ')}` : body.trim() === '' ? ' with an empty body' : '').replace(/\.+$/, '')
   const hint = altinnApiHint({
     status,
     ...(problem?.altinnCode ? { altinnCode: problem.altinnCode } : {}),

@@ -113,6 +113,9 @@ describe('CLI: system and systemuser against the emulator', () => {
     const bad = await cli(['doctor', '--system', `${VENDOR}_other`], { ORG_NUMMER: '' })
     assert.equal(bad.code, 1)
     assert.match(bad.stdout, /✗ system: .*does not hold MASKINPORTEN_CLIENT_ID .*MP-303/)
+    // ORG_NUMMER as the vendor (for --name) is not a customer: the doctor says so.
+    const mixed = await cli(['doctor', '--system', `${VENDOR}_wenche2`])
+    assert.match(mixed.stdout, /- ORG_NUMMER: is 991825827, the system's vendor \(you\)/)
   })
 
   it('usage errors exit 2: a missing argument, delete without --confirm-burn-id, an unknown subcommand', async () => {
