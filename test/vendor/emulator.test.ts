@@ -114,6 +114,20 @@ describe('vendor e2e: against the emulator', () => {
     assert.ok((await all(vendor.listRequests())).length >= 122)
   })
 
+  it('an agent request: packages only, confirmUrl agentrequest, read back on the agent routes; a package not for clients is AUTH-00065', async () => {
+    const pkg = { urn: 'urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet' }
+    const agentSystem = systemIdFor(VENDOR, 'agent')
+    await vendor.ensureSystem({ id: agentSystem, name: 'Agent', accessPackages: [pkg, { urn: 'urn:altinn:accesspackage:skattegrunnlag' }] })
+    const { request, created } = await vendor.requestSystemUser({ systemId: agentSystem, partyOrgNo: CUSTOMER, accessPackages: [pkg], agent: true })
+    assert.equal(created, true)
+    assert.match(request.confirmUrl, /\/systemuser\/agentrequest\?id=/)
+    assert.equal((await vendor.getRequest(request.id, { agent: true })).status, 'New')
+    assert.equal((await vendor.findRequest({ systemId: agentSystem, partyOrgNo: CUSTOMER, agent: true }))?.id, request.id)
+    assert.equal((await all(vendor.listRequests({ systemId: agentSystem, agent: true }))).length, 1)
+    const err = await rejection(vendor.requestSystemUser({ systemId: agentSystem, partyOrgNo: '974760223', accessPackages: [{ urn: 'urn:altinn:accesspackage:skattegrunnlag' }], agent: true }))
+    assert.equal(err.altinnCode, 'AUTH-00065')
+  })
+
   it('made from a config: its own client, the given fetch for tokens and calls, close() closes it', async () => {
     const key = await generateSigningKey()
     emu.registerClient({ clientId: 'from-config', orgNummer: VENDOR, jwks: { keys: [key.publicJwk] }, scopes: adminScopes().split(' ') })
