@@ -162,7 +162,9 @@ export class AltinnVendorClient {
 
   /**
    * Asks a customer for a system user: `created` true for a new request (201), false when the service returned the
-   * one that exists for (system, customer, externalRef) (200). Send the customer to `request.confirmUrl`.
+   * one that exists for (system, customer, externalRef) (200). Send the customer to `request.confirmUrl`. Retried
+   * when Altinn is unavailable (the service makes the POST idempotent): after a retry, `created` may be false for a
+   * request this call made.
    *
    * @example
    * ```ts

@@ -46,7 +46,10 @@ function request(answer: Answer): SystemUserRequest {
   return read
 }
 
-/** `POST /systemuser/request/vendor` (or `/agent`). */
+/**
+ * `POST /systemuser/request/vendor` (or `/agent`). Retried on no answer, 5xx and 429: the service answers a repeat
+ * with the stored request, so a retry after a POST that did land reports `created: false` for the request it made.
+ */
 export async function requestSystemUser(t: Transport, systemId: string, input: SystemUserRequestInput): Promise<SystemUserRequestResult> {
   const given = checkOptions(input, 'request')
   const agent = given.agent === true
@@ -66,9 +69,9 @@ export async function requestSystemUser(t: Transport, systemId: string, input: S
 }
 
 /** `GET /systemuser/request/vendor/{id}` (or `/agent/{id}`); AUTH-00010 when there is none. */
-export async function getRequest(t: Transport, id: string, options: { agent?: boolean } = {}): Promise<SystemUserRequest> {
+export async function getRequest(t: Transport, id: string, options: { agent?: boolean; signal?: AbortSignal } = {}): Promise<SystemUserRequest> {
   const guid = checkGuid(id, 'id')
-  const answer = await t.call({ method: 'GET', path: `${base(options.agent)}/${guid}`, scope: SYSTEM_USER_REQUEST_READ, expect: [200], retry: true })
+  const answer = await t.call({ method: 'GET', path: `${base(options.agent)}/${guid}`, scope: SYSTEM_USER_REQUEST_READ, expect: [200], retry: true }, options.signal)
   return request(answer)
 }
 
@@ -142,7 +145,7 @@ export async function waitForRequest(t: Transport, id: string, options: WaitOpti
   for (;;) {
     if (signal?.aborted) throw pending(guid, 'waiting was aborted', last)
     try {
-      last = await getRequest(t, guid, o.agent ? { agent: true } : {})
+      last = await getRequest(t, guid, { ...(o.agent ? { agent: true } : {}), ...(signal ? { signal } : {}) })
     } catch (err) {
       if (signal?.aborted) throw pending(guid, 'waiting was aborted', last)
       throw err
