@@ -84,7 +84,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1], store: Ve
 /**
  * Starts a local Maskinporten + Altinn that checks grants as strictly as the real services: what it accepts,
  * Maskinporten accepts, and what Maskinporten rejects, it rejects with the same error. Its signing keys are made
- * at start (RSA 2048) and never leave the process.
+ * at start (RSA 2048) and never leave the process. It also serves Altinn's vendor API for systems and system users
+ * (docs/vendor-api.md) and plays the customer who approves requests (`approveRequest`, the page at the confirmUrl).
  *
  * @example
  * ```ts
@@ -95,8 +96,10 @@ async function route(call: Call, hooks: Parameters<typeof control>[1], store: Ve
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { port, host, issuer, altinnUrl } = checkOptions(options)
-  let { offsetMs } = checkOptions(options)
+  const checked = checkOptions(options)
+  const { port, host, issuer, altinnUrl } = checked
+  // Moved by advanceClock; everything reads the clock through state.now().
+  let { offsetMs } = checked
   const store = vendorStoreFor(options)
   const clients = new ClientRegistry((clientId) => store.tokenSystemUsers(clientId))
   for (const client of options.clients ?? []) clients.register(client)

@@ -50,8 +50,8 @@
  * 20. A request times out {@link REQUEST_TIMEOUT_DAYS} days after it was made (emulator clock); a timed-out request
  *     no longer holds its triple (a new POST makes a new one) and can no longer be approved (AUTH-00013).
  * 21. Pages: {@link PAGE_SIZE} entries; `next` is on {@link NEXT_LINK_HOST} (an internal host, as Altinn's has been
- *     seen to be), with an opaque `token` that only this emulator reads; a token that does not read is a 400 binding
- *     problem.
+ *     seen to be), with an opaque `token` that only this emulator reads; a token that does not read, or one of
+ *     another list, is a 400 binding problem. On the last page `links` is `{}` (nulls are not written).
  * 22. A request with neither `rights` nor `accessPackages` given at all is AUTH-00001; with both given but empty,
  *     AUTH-00059 ({@link MISSING_RIGHTS_CODE}).
  * 23. Change request bodies and the system user answers: fields as docs/vendor-api.md §3–§4 lists them;
@@ -60,6 +60,16 @@
  *     are a 400 text. Only standard system users get tokens (agent ones need client delegations, not emulated).
  * 24. The validation error paths follow the service's `/registersystemrequest/<field>` form for every field; those
  *     of the vendor, client ids, redirect URLs and access packages are not shown by any source.
+ * 25. Order of a request POST's checks: system (AUTH-00011, also for a deleted system or another vendor's), then an
+ *     existing system user for the triple (AUTH-00004) before the stored request (200), then party, redirect URL,
+ *     rights. A redirect URL matches an allowed one compared without query and trailing slash.
+ * 26. Bodies that do not bind (not JSON, a wrong type): ASP.NET's problem with an `errors` map, the field named as
+ *     the emulator reads it; a body without a JSON content type is 415, empty. A bearer that is not a valid token of
+ *     this emulator is 401, empty, `WWW-Authenticate: Bearer` (the token-less AUTH-00023 branch cannot be reached
+ *     with the emulator's tokens, which always carry `consumer`).
+ * 27. The customer's decision over HTTP (`POST /__emulator/requests/{id}/approve|reject`) answers
+ *     `{id, kind, status}`; a refusal is Altinn's problem (AUTH-00010 404, AUTH-00013 409). The page answers a
+ *     decision on a request that is not New with 409 and shows it again.
  */
 import { createHash, type KeyObject } from 'node:crypto'
 

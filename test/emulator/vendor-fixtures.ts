@@ -10,7 +10,7 @@ import { CUSTOMER_ORG, OTHER_ORG, VENDOR_ORG, requestToken, signGrant } from './
 
 export { CUSTOMER_ORG, OTHER_ORG, VENDOR_ORG }
 
-/** A second vendor (valid org number, PROTOCOL's examples). */
+/** A second vendor (a valid org number). */
 export const OTHER_VENDOR = '910753614'
 
 export const SRW = 'altinn:authentication/systemregister.write'

@@ -127,6 +127,19 @@ describe('emulator: system user lifecycle', () => {
     assertProblem(await f.api('GET', `systemuser/changerequest/vendor/${fresh.json.id}`), 404, 'AUTH-00010')
   })
 
+  it('an approved agent request makes an agent system user (no standard token for it)', async () => {
+    const pkg = { urn: 'urn:altinn:accesspackage:regnskapsforer-med-signeringsrettighet' }
+    const made = await f.api('POST', 'systemuser/request/vendor/agent', { systemId: SYSTEM_ID, partyOrgNo: OTHER_ORG, externalRef: 'agent', accessPackages: [pkg] })
+    assert.equal(made.status, 201, made.text)
+    const res = await fetch(`${f.emu.url}/__emulator/requests/${made.json.id}/approve`, { method: 'POST' })
+    assert.deepEqual(await res.json(), { id: made.json.id, kind: 'agentrequest', status: 'Accepted' })
+    const user = await f.api('GET', `systemuser/vendor/byquery?system-id=${SYSTEM_ID}&orgno=${OTHER_ORG}&external-ref=agent`)
+    assert.deepEqual([user.json.id, user.json.userType, user.json.accessPackages], [made.json.id, 'agent', [pkg]])
+    const token = await requestToken(f.emu, systemUserGrant(f.vendor, OTHER_ORG, 'agent'))
+    assert.match(String(token.body.error_uri), /MP-303$/)
+    assertProblem(await f.api('POST', `systemuser/changerequest/vendor?correlation-id=${randomUUID()}&system-user-id=${made.json.id}`, { requiredRights: [right(RESOURCE)] }), 404, 'AUTH-00015')
+  })
+
   it('change requests: the 400 texts, AUTH-00015, 401 for another vendor, AUTH-00001', async () => {
     const made = await ask(CUSTOMER_ORG, { externalRef: 'change-errors' })
     f.emu.approveRequest(made.json.id)

@@ -186,6 +186,18 @@ describe('emulator: system register', () => {
     assert.deepEqual(missing.json.errors, { return: ['System not found'] })
   })
 
+  it("faults hit the vendor routes ('vendor' endpoint) and are counted as such", async () => {
+    await f.api('GET', 'systemregister/vendor') // the admin token is fetched before the fault is queued
+    const before = f.emu.stats().vendor
+    f.emu.injectFault({ endpoint: 'vendor', kind: 'status', status: 503, retryAfterSeconds: 1 })
+    const faulted = await f.api('GET', 'systemregister/vendor')
+    assert.equal(faulted.status, 503)
+    assert.equal(faulted.headers.get('retry-after'), '1')
+    assert.equal((await f.api('GET', 'systemregister/vendor')).status, 200)
+    const stats = f.emu.stats().vendor
+    assert.deepEqual([stats.requests - before.requests, stats.issued - before.issued, stats.rejected - before.rejected], [2, 1, 0])
+  })
+
   it('the admin scope skips the ownership check; unknown routes are 404, wrong methods 405', async () => {
     const admin = await f.token(['altinn:authentication/systemregister.admin'], f.other)
     assert.equal((await f.api('GET', `systemregister/vendor/${SYSTEM_ID}`, undefined, admin)).status, 200)
