@@ -19,7 +19,8 @@ Your systems in Altinn's system register (a Maskinporten token with the system r
   register --name NAME --right RES... [--client-id ID]... [--redirect-url URL]... [--title T] [--dry-run]
            creates the system ORG_NUMMER_NAME, or updates it keeping what is not given; prints the changes first.
            --client-id: the system's Maskinporten client ids (default: MASKINPORTEN_CLIENT_ID, added to the ones
-           the system has); the first is also the client this command uses unless MASKINPORTEN_CLIENT_ID is set
+           the system has); the first is also the client this command uses unless MASKINPORTEN_CLIENT_ID is set.
+           --title: the name customers see (default NAME); --redirect-url: where customers may be sent back to
   show     [--system ID | --name NAME]    the system, as the register holds it
   list                                    your systems
   delete   --system ID --confirm-burn-id  deletes it: its id can NEVER be registered again

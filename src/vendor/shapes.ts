@@ -9,6 +9,7 @@ import { isGuid } from './validate.js'
 type Json = Record<string, unknown>
 
 const MAX_STRING = 4096
+const MAX_PAGE_ITEMS = 1000
 const STATUSES: ReadonlySet<string> = new Set(['New', 'Accepted', 'Rejected', 'Denied', 'Timedout', 'NoChangeNeeded'])
 
 function isObject(value: unknown): value is Json {
@@ -153,7 +154,8 @@ export function readSystemUser(value: unknown): SystemUser | undefined {
 
 /** A page: `{ links: { next }, data: [...] }` (docs/vendor-api.md §0). `next` undefined on the last page. */
 export function readPage(value: unknown): { data: unknown[]; next: string | undefined } | undefined {
-  if (!isObject(value) || !Array.isArray(value.data)) return undefined
+  // Altinn's pages hold 50; far more is not a page of this API.
+  if (!isObject(value) || !Array.isArray(value.data) || value.data.length > MAX_PAGE_ITEMS) return undefined
   const links = value.links
   if (links !== undefined && links !== null && !isObject(links)) return undefined
   const next = isObject(links) ? links.next : undefined

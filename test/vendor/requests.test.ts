@@ -168,6 +168,13 @@ describe('vendor: system user requests', () => {
     assert.doesNotMatch(err.message, /token=same/)
   })
 
+  it('a page of more than 1000 items is not taken as a page', async () => {
+    f.altinn.script({ path: '/systemuser/vendor/bysystem', status: 200, body: JSON.stringify({ links: { next: null }, data: new Array(1001).fill({}) }), times: 1 })
+    const err = await rejection(all(f.vendor.listSystemUsers()))
+    assert.equal(err.code, 'altinn_api_error')
+    assert.match(err.message, /not with a page/)
+  })
+
   it('findSystemUser: found by org (externalRef defaults to it), undefined when none, with the request write scope', async () => {
     const user = await f.vendor.findSystemUser({ orgNo: OTHER_CUSTOMER })
     assert.equal(user?.reporteeOrgNo, OTHER_CUSTOMER)
