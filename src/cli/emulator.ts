@@ -114,7 +114,9 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Maskinporten emulator listening on ${emu.url}\n`)
   process.stderr.write(
     `issuer (grant aud): ${emu.issuer}\ntoken endpoint: ${tokenEndpointFor(emu.issuer)}\naltinnUrl: ${emu.altinnUrl}\n` +
-      `${clients.length} client(s) registered; more with POST ${emu.url}/__emulator/clients\n`,
+      `${clients.length} client(s) registered; more with POST ${emu.url}/__emulator/clients\n` +
+      `${config.systems?.length ?? 0} system(s) in the system register; customers decide with POST ` +
+      `${emu.url}/__emulator/requests/{id}/approve|reject or at the confirmUrl\n`,
   )
   const signal = await stopped
   await emu.close()

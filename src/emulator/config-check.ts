@@ -1,6 +1,7 @@
 /**
  * Unknown fields in the emulator's configuration are refused, with the path and the nearest known name: a
- * misspelt `systemUser` silently ignored would surface much later as a puzzling MP-303.
+ * misspelt `systemUser` silently ignored would surface much later as a puzzling MP-303. A new config field must be
+ * added to these shapes, or it is refused.
  */
 import { invalidConfig } from '../errors/errors.js'
 
@@ -50,6 +51,9 @@ export const OPTIONS_SHAPE: Shape = {
   systems: [SYSTEM_SHAPE],
   resources: null,
   parties: null,
+  // Named in the project's contract for consents and business certificates; checked by their own code.
+  consents: null,
+  certificateAuthorities: null,
 }
 
 function distance(a: string, b: string): number {
@@ -112,4 +116,11 @@ export function refuseUnknownFields(value: unknown, shape: Shape, path = ''): vo
 }
 
 /** The CLI's `--config` file: the options that are not flags. */
-export const CONFIG_FILE_SHAPE: Shape = { clients: [CLIENT_SHAPE], systems: [SYSTEM_SHAPE], resources: null, parties: null }
+export const CONFIG_FILE_SHAPE: Shape = {
+  clients: [CLIENT_SHAPE],
+  systems: [SYSTEM_SHAPE],
+  resources: null,
+  parties: null,
+  consents: null,
+  certificateAuthorities: null,
+}

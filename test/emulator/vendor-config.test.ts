@@ -12,7 +12,10 @@ import { join } from 'node:path'
 import { startEmulator, type EmulatorOptions } from '../../src/emulator/index.js'
 import { generateSigningKey } from '../../src/signing/keys.js'
 import { ROOT } from '../support/paths.ts'
-import { CUSTOMER_ORG, RESOURCE, SYSTEM_ID, VENDOR_ORG, assertValidation, right, startVendorFixture, systemBody } from './vendor-fixtures.js'
+import { createInterface } from 'node:readline'
+import { randomUUID } from 'node:crypto'
+import { requestToken, signGrant } from './fixtures.js'
+import { ADMIN_SCOPES, CUSTOMER_ORG, RESOURCE, SYSTEM_ID, VENDOR_ORG, assertValidation, right, startVendorFixture, systemBody } from './vendor-fixtures.js'
 
 async function refused(options: unknown, pattern: RegExp): Promise<void> {
   await assert.rejects(startEmulator(options as EmulatorOptions), (err: Error & { code?: string }) => {
@@ -72,6 +75,32 @@ describe('emulator: Altinn configuration', () => {
       assert.equal(refusedParty.json.code, 'AUTH-00000')
     } finally {
       await f.emu.close()
+    }
+  })
+
+  it('the CLI serves the systems of its --config file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'emulator-config-'))
+    const key = await generateSigningKey()
+    const client = { clientId: 'cli-vendor', orgNummer: VENDOR_ORG, jwks: { keys: [key.publicJwk] }, scopes: ADMIN_SCOPES }
+    const file = join(dir, 'config.json')
+    await writeFile(file, JSON.stringify({ clients: [client], systems: [systemBody(['cli-vendor'])], parties: [CUSTOMER_ORG] }))
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'emulator', '--config', file], { cwd: ROOT })
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve)
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)))
+      })
+      const url = /listening on (\S+)$/.exec(line)![1]!
+      const iat = Math.floor(Date.now() / 1000)
+      const claims = { aud: `${url}/`, iss: 'cli-vendor', scope: ADMIN_SCOPES.join(' '), iat, exp: iat + 100, jti: randomUUID() }
+      const answer = await requestToken({ issuer: `${url}/` }, signGrant(key.privateKey, { alg: 'RS256', kid: key.kid }, claims))
+      assert.equal(answer.status, 200, answer.text)
+      const res = await fetch(`${url}/authentication/api/v1/systemregister/vendor/${SYSTEM_ID}`, { headers: { authorization: `Bearer ${answer.body.access_token}` } })
+      assert.equal(res.status, 200)
+      assert.deepEqual(((await res.json()) as { clientId: string[] }).clientId, ['cli-vendor'])
+    } finally {
+      child.kill('SIGTERM')
+      await rm(dir, { recursive: true, force: true })
     }
   })
 

@@ -4,7 +4,8 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { CUSTOMER_ORG, OTHER_ORG, RESOURCE, SYSTEM_ID, VENDOR_ORG, registerTestSystem, right, startVendorFixture, type VendorFixture } from './vendor-fixtures.js'
+import { randomUUID } from 'node:crypto'
+import { CUSTOMER_ORG, OTHER_ORG, RESOURCE, RESOURCE_2, SYSTEM_ID, VENDOR_ORG, registerTestSystem, right, startVendorFixture, type VendorFixture } from './vendor-fixtures.js'
 
 const HOSTILE = `<script>alert("x")</script>&'`
 
@@ -50,6 +51,27 @@ describe('emulator: the approval page', () => {
     assert.equal(approved.status, 303)
     assert.equal(approved.headers.get('location'), 'https://wenche.example/done')
     assert.equal((await f.api('GET', `systemuser/request/vendor/${redirected.json.id}`)).json.status, 'Accepted')
+  })
+
+  it('serves change requests and agent requests on their own pages', async () => {
+    const made = await ask(CUSTOMER_ORG, { externalRef: 'changed' })
+    f.emu.approveRequest(made.json.id)
+    const change = await f.api('POST', `systemuser/changerequest/vendor?correlation-id=${randomUUID()}&system-user-id=${made.json.id}`, {
+      requiredRights: [right(RESOURCE_2)],
+      unwantedRights: [right(RESOURCE)],
+    })
+    assert.equal(change.status, 201, change.text)
+    const html = await (await fetch(change.json.confirmUrl)).text()
+    assert.match(html, new RegExp(`<dt>Added rights</dt><dd>${RESOURCE_2}</dd>`))
+    assert.match(html, new RegExp(`<dt>Removed rights</dt><dd>${RESOURCE}</dd>`))
+    const res = await fetch(change.json.confirmUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve' })
+    assert.equal(res.status, 200)
+    assert.equal((await f.api('GET', `systemuser/changerequest/vendor/${change.json.id}`)).json.status, 'Accepted')
+    await f.api('PUT', `systemregister/vendor/${SYSTEM_ID}/accesspackages`, [{ urn: 'urn:altinn:accesspackage:regnskapsforer-lonn' }])
+    const agent = await f.api('POST', 'systemuser/request/vendor/agent', { systemId: SYSTEM_ID, partyOrgNo: CUSTOMER_ORG, externalRef: 'agent-page', accessPackages: [{ urn: 'urn:altinn:accesspackage:regnskapsforer-lonn' }] })
+    assert.equal(agent.status, 201, agent.text)
+    const agentHtml = await (await fetch(agent.json.confirmUrl)).text()
+    assert.match(agentHtml, /<dt>Client access packages<\/dt><dd>urn:altinn:accesspackage:regnskapsforer-lonn<\/dd>/)
   })
 
   it('answers 404 for an unknown id or the wrong kind of page', async () => {

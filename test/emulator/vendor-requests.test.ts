@@ -131,6 +131,10 @@ describe('emulator: system user requests', () => {
     assert.deepEqual(page.json.data.map((r: { id: string }) => r.id), [made.json.id])
     assert.deepEqual(page.json.links, {})
     assert.equal((await f.api('POST', 'systemuser/request/vendor/agent', { systemId: SYSTEM_ID, partyOrgNo: CUSTOMER_ORG, externalRef: 'agent', accessPackages: [CLIENT_PACKAGE] })).status, 200)
+    assertProblem(await f.api('DELETE', `systemuser/request/vendor/${made.json.id}`), 404, 'AUTH-00010')
+    const del = await f.api('DELETE', `systemuser/request/vendor/agent/${made.json.id}`)
+    assert.deepEqual([del.status, del.text], [202, ''])
+    assertProblem(await f.api('GET', `systemuser/request/vendor/agent/${made.json.id}`), 404, 'AUTH-00010')
     void RESOURCE_2
   })
 })
