@@ -3,7 +3,9 @@
  *
  * It starts an emulator, makes a throwaway key, registers a client with a system user and a delegation, runs
  * getAltinnToken, getSystemuserToken, getAdminToken, getSkdAksjonaerToken and getSkdSkattemeldingToken, and shows
- * one rejected grant with the error a user would get. It prints the key claims of each token, never a token.
+ * one rejected grant with the error a user would get. Then it onboards a new customer with AltinnVendorClient:
+ * register the system, ask for a system user, the customer approves (the emulator plays the customer), the system
+ * user token, a change request and its approval. It prints the key claims of each token, never a token.
  */
 import {
   ADMIN_SCOPES,
@@ -19,6 +21,10 @@ import {
   getSkdSkattemeldingToken,
   getSystemuserToken,
   isMaskinportenError,
+  AltinnVendorClient,
+  MaskinportenClient,
+  resourceRight,
+  systemIdFor,
   type MaskinportenConfig,
 } from '../src/index.js'
 import { startEmulator } from '../src/emulator/index.js'
@@ -26,6 +32,9 @@ import { startEmulator } from '../src/emulator/index.js'
 const VENDOR = '991825827' // the client owner (Digdir's org number, valid mod 11)
 const CUSTOMER = '310702641' // a customer that created a system user for our system
 const DELEGATOR = '910753614' // a customer that delegated a scope to us in Altinn
+const NEW_CUSTOMER = '974760223' // a customer onboarded below, from request to system user token
+const RIGHT = 'app_brg_aarsregnskap-vanlig-202406'
+const NEW_RIGHT = 'ske-innrapportering-aksjonaerregisteroppgave'
 
 /** What a token says, in one line: who it is for, the scopes, how long it lives. Never the token itself. */
 function describeToken(token: string): string {
@@ -98,6 +107,31 @@ try {
     if (!isMaskinportenError(err)) throw err
     console.log(`  -> MaskinportenError ${err.code}: HTTP ${err.status}, ${err.oauthError}, ${err.mpCode}`)
     console.log(`     ${err.message}`)
+  }
+
+  console.log('\nOnboarding a customer: the system user lifecycle with AltinnVendorClient')
+  const client = new MaskinportenClient(config)
+  try {
+    const systemId = systemIdFor(VENDOR, 'wenche2')
+    const vendor = new AltinnVendorClient(client, { systemId })
+    await step('client.adminToken(): the vendor API takes the raw Maskinporten token', () => client.adminToken())
+    const ensured = await vendor.ensureSystem({ id: systemId, name: 'Wenche', rights: [resourceRight(RIGHT), resourceRight(NEW_RIGHT)], clientId: ['demo-client'] })
+    console.log(`ensureSystem({ id: '${systemId}', ... })\n  -> ${ensured.action}; client ids ${ensured.system.clientId.join(', ')}`)
+    const { request, created } = await vendor.requestSystemUser({ partyOrgNo: NEW_CUSTOMER, rights: [resourceRight(RIGHT)], integrationTitle: 'Wenche' })
+    console.log(`requestSystemUser({ partyOrgNo: '${NEW_CUSTOMER}', ... })\n  -> ${created ? 'created' : 'found'} request ${request.id}, status ${request.status}\n     send the customer to ${request.confirmUrl}`)
+    const waiting = vendor.waitForRequest(request.id, { intervalMs: 50, timeoutMs: 10_000 })
+    emu.approveRequest(request.id) // what the customer's daglig leder does at the confirmUrl
+    console.log(`emu.approveRequest('${request.id.slice(0, 8)}...'): the customer approves`)
+    console.log(`waitForRequest(id)\n  -> ${(await waiting).status}`)
+    await step(`client.altinnToken({ orgNummer: '${NEW_CUSTOMER}' }): a system user token for the new customer`, () =>
+      client.altinnToken({ orgNummer: NEW_CUSTOMER }),
+    )
+    const change = await vendor.requestChange(request.id, { requiredRights: [resourceRight(NEW_RIGHT)] })
+    console.log(`requestChange(systemUserId, { requiredRights: [${NEW_RIGHT}] })\n  -> change request ${change.changeRequest.id}, status ${change.changeRequest.status}, correlation id ${change.correlationId.slice(0, 8)}... (reuse it to retry)`)
+    emu.approveRequest(change.changeRequest.id)
+    console.log(`emu.approveRequest(change request): the customer approves\ngetChangeRequest(id)\n  -> ${(await vendor.getChangeRequest(change.changeRequest.id)).status}`)
+  } finally {
+    client.close()
   }
 
   const { token } = emu.stats()

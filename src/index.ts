@@ -70,3 +70,31 @@ export {
   type EndpointStats,
   type FaultEndpoint,
 } from './emulator/index.js'
+export {
+  authenticatedFetch,
+  AuthenticatedResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  type AuthenticatedRequestInit,
+  type AuthenticatedMethod,
+  type AuthenticatedFetchDeps,
+} from './client/authenticated-fetch.js'
+export { AltinnVendorClient } from './vendor/client.js'
+export { type AltinnVendorClientOptions } from './vendor/options.js'
+export { systemIdFor, resourceRight } from './vendor/ids.js'
+export { SYSTEM_REGISTER_WRITE, SYSTEM_USER_REQUEST_WRITE, SYSTEM_USER_REQUEST_READ } from './vendor/scopes.js'
+export type { EnsureSystemResult, SystemPlan, SystemChange } from './vendor/systems.js'
+export type { SystemUserRequestInput, SystemUserRequestResult, WaitOptions } from './vendor/requests.js'
+export type { ChangeRequestInput, ChangeRequestResult } from './vendor/change-requests.js'
+export type { ConnectInput, ConnectResult } from './vendor/connect.js'
+export type {
+  AccessPackage,
+  ChangeRequest,
+  LocalizedText,
+  RegisteredSystem,
+  RequestStatus,
+  Right,
+  SystemDefinition,
+  SystemUser,
+  SystemUserRequest,
+} from './vendor/types.js'
+export { type AltinnValidationError } from './errors/errors.js'

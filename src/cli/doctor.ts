@@ -8,6 +8,7 @@ import { describeValue, isMaskinportenError } from '../errors/errors.js'
 import { loadSigningKey } from '../signing/keys.js'
 import type { CliContext } from './context.js'
 import { checkOnline } from './doctor-online.js'
+import { checkSystem, doctorSystemId } from './doctor-system.js'
 import { message, Report } from './doctor-report.js'
 import { describeScopes } from './output.js'
 import {
@@ -27,7 +28,7 @@ import {
 import { TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, tokenRequestFrom, type TokenRequest } from './token-request.js'
 import { parseFlags } from './usage.js'
 
-const FLAGS = { ...CONFIG_FLAGS, ...TOKEN_REQUEST_FLAGS, offline: { type: 'boolean' }, altinn: { type: 'boolean' } } as const
+const FLAGS = { ...CONFIG_FLAGS, ...TOKEN_REQUEST_FLAGS, offline: { type: 'boolean' }, altinn: { type: 'boolean' }, system: { type: 'string' } } as const
 
 /** `maskinporten doctor --help`. */
 export const DOCTOR_HELP = `Usage: maskinporten doctor [--offline] [--altinn] [flags]
@@ -38,6 +39,7 @@ Online: the issuer's metadata, this machine's clock against Maskinporten's, and 
 
   --offline   skip the checks that use the network
   --altinn    also exchange the token at Altinn
+  --system ID (or ALTINN_SYSTEM_ID) also check that the system is registered and lists this client id
 
 ${TOKEN_REQUEST_HELP}
 ${CONFIG_FLAGS_HELP}`
@@ -70,6 +72,8 @@ export async function doctorCommand(argv: string[], ctx: CliContext): Promise<nu
     report.skip('online checks', 'skipped (--offline)')
   } else {
     await checkOnline(report, settings, config, request, values.altinn === true)
+    const system = doctorSystemId(values.system, settings)
+    if (system) await checkSystem(report, config, system, settings)
   }
   return report.finish()
 }

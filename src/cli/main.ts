@@ -41,6 +41,14 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'remove cached tokens',
     load: async () => (await import('./logout.js')).logoutCommand,
   },
+  system: {
+    summary: "your systems in Altinn's system register (register, show, list, delete)",
+    load: async () => (await import('./system.js')).systemCommand,
+  },
+  systemuser: {
+    summary: 'ask customers for system users and follow them (request, status, list, find, change, connect)',
+    load: async () => (await import('./systemuser.js')).systemuserCommand,
+  },
   emulator: {
     summary: 'run a local Maskinporten + Altinn emulator (--port, --host, --config FILE)',
     load: async () => {
@@ -56,7 +64,7 @@ Usage: maskinporten <command> [flags]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, entry]) => `  ${name.padEnd(9)} ${entry.summary}`)
+  .map(([name, entry]) => `  ${name.padEnd(10)} ${entry.summary}`)
   .join('\n')}
 
 Flags: --help (also after a command), --version, --debug (stacks on errors)
@@ -64,13 +72,15 @@ Flags: --help (also after a command), --version, --debug (stacks on errors)
 Configuration comes from flags, then environment variables, then ./.env (which never overrides the environment):
 MASKINPORTEN_CLIENT_ID, MASKINPORTEN_KID, MASKINPORTEN_PRIVAT_NOKKEL (default maskinporten_privat.pem),
 MASKINPORTEN_PRIVATE_KEY, MASKINPORTEN_CLIENT_JWK, MASKINPORTEN_PASSPHRASE, WENCHE_ENV (test|prod, default prod),
-ORG_NUMMER, MASKINPORTEN_SCOPES, MASKINPORTEN_ISSUER, ALTINN_URL.
+ORG_NUMMER, MASKINPORTEN_SCOPES, MASKINPORTEN_ISSUER, ALTINN_URL, ALTINN_SYSTEM_ID.
 
 Examples:
   maskinporten keygen --out .
   maskinporten doctor --env test
   TOKEN=$(maskinporten token --env test --altinn --org 310702641)
   maskinporten decode "$TOKEN"
+  maskinporten system register --env test --name wenche2 --right app_brg_aarsregnskap-vanlig-202406
+  maskinporten systemuser request 310702641 --env test --name wenche2 --wait
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 `

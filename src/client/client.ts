@@ -28,6 +28,7 @@ import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } fro
 import { decodeToken } from '../exchange/token.js'
 import { partyKey } from '../config/fodselsnummer.js'
 import { TokenResult } from './token-result.js'
+import { authenticatedFetch, type AuthenticatedRequestInit, type AuthenticatedResponse } from './authenticated-fetch.js'
 
 /** A normalised request: its grant parameters and its cache keys (Maskinporten's and Altinn's). */
 interface Target {
@@ -178,6 +179,27 @@ export class MaskinportenClient {
   /** The seed's `get_skd_skattemelding_token`: the skattemelding scopes, as the system user of `orgNummer`. */
   async skdSkattemeldingToken(orgNummer: string): Promise<string> {
     return (await this.getToken({ scope: skattemeldingScope(), orgNummer })).accessToken
+  }
+
+  /**
+   * Calls an API that takes a Maskinporten token (Altinn's vendor API, Skatteetaten): this client's cached token for
+   * `tokenOptions` as Bearer, the answer bounded in size and time, and on a 401 one fresh token and one more try.
+   * Resolves for any status (see {@link AuthenticatedResponse}); rejects with `api_request_failed` when no answer came.
+   *
+   * @example
+   * ```ts
+   * const res = await client.fetch(`${altinnUrl}/authentication/api/v1/systemregister/vendor`, {}, { scope: 'altinn:authentication/systemregister.write' })
+   * if (res.ok) console.log(await res.json())
+   * ```
+   */
+  fetch(url: string | URL, init: AuthenticatedRequestInit = {}, tokenOptions: GetTokenOptions = {}): Promise<AuthenticatedResponse> {
+    const { fetch, timeoutMs } = this.#config
+    return authenticatedFetch({ token: (options) => this.getToken(options), fetch, timeoutMs }, url, init, tokenOptions)
+  }
+
+  /** The Altinn platform base URL of this client's config (`https://platform.tt02.altinn.no` for test). */
+  get altinnUrl(): string {
+    return this.#config.altinnUrl
   }
 
   /** Forgets every cached token (the whole store, or with a store that has no `clear()`, the keys this client wrote). */

@@ -127,6 +127,8 @@ export interface RetryHooks<T> {
   onRetry(info: RetryInfo): void
   /** [0, 1) for jitter. */
   random(): number
+  /** Whether another attempt may cure `err`. Default {@link isTransient} (token requests' rules). */
+  transient?(err: MaskinportenError): boolean
 }
 
 /** Clock corrections allowed per fetch: one should do; a second covers a clock stepped meanwhile. */
@@ -154,7 +156,7 @@ export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks<T>):
         hooks.onRetry({ attempt, error, delayMs: 0, reason: 'clock-skew' })
         continue
       }
-      if (!isTransient(error)) throw error
+      if (!(hooks.transient ?? isTransient)(error)) throw error
       const delayMs = backoffDelay(policy, attempt, error, hooks.random())
       // An attempt squeezed into the last moments would only time out and hide the real error behind a timeout.
       if (hooks.elapsed() + delayMs + policy.deadlineMs / 10 >= deadline) throw error

@@ -16,7 +16,12 @@
  * - `altinn_exchange_error`: Altinn answered the token exchange, but not with a token.
  * - `altinn_exchange_failed`: no answer from Altinn's token exchange.
  * - `invalid_token`: a string given to `decodeToken` is not a JWT.
- * - `altinn_api_error`: one of Altinn's APIs (system register, system users) refused a call; carries `status`.
+ * - `altinn_api_error`: one of Altinn's APIs (the system register, system user requests) answered, but not as
+ *   asked. Carries `status`, `altinnCode` (`AUTH-00004`), `validationErrors`, `traceId`, `method` and `route`.
+ * - `api_request_failed`: no usable answer from an API called with a token (`MaskinportenClient.fetch`): refused,
+ *   reset, DNS, timeout, or an answer larger than allowed.
+ * - `request_still_pending`: waiting for a customer to answer a system user request ended (timeout or abort) with
+ *   the request still `New`, or the request timed out at Altinn.
  */
 export type MaskinportenErrorCode =
   | 'invalid_config'
@@ -27,6 +32,8 @@ export type MaskinportenErrorCode =
   | 'altinn_exchange_failed'
   | 'invalid_token'
   | 'altinn_api_error'
+  | 'api_request_failed'
+  | 'request_still_pending'
 
 /** What a {@link MaskinportenError} may carry besides its code and message. */
 export interface MaskinportenErrorDetails {
@@ -50,6 +57,24 @@ export interface MaskinportenErrorDetails {
   hint?: string
   /** The error underneath (a network error, a crypto error). */
   cause?: unknown
+  /** Altinn's error code from a problem+json answer (`AUTH-00004`, `STD-00000`). */
+  altinnCode?: string
+  /** The entries of a validation problem (`code: "STD-00000"`): each a code such as `AUTH.VLD-00002`, its title and paths. */
+  validationErrors?: readonly AltinnValidationError[]
+  /** The HTTP method of the call that failed (`POST`). */
+  method?: string
+  /** The path of the call that failed, without host; query values that must not be shown are masked. */
+  route?: string
+}
+
+/** One entry of an Altinn validation problem's `validationErrors`. */
+export interface AltinnValidationError {
+  /** `AUTH.VLD-00002`. */
+  code: string
+  /** What is wrong, in Altinn's words. */
+  title?: string
+  /** JSON paths of the offending fields (`/registersystemrequest/systemid`). */
+  paths?: readonly string[]
 }
 
 /** Response bodies kept on errors are cut to this many characters. */
@@ -180,6 +205,10 @@ export class MaskinportenError extends Error {
   declare readonly retryAfterMs?: number
   declare readonly serverTime?: number
   declare readonly hint?: string
+  declare readonly altinnCode?: string
+  declare readonly validationErrors?: readonly AltinnValidationError[]
+  declare readonly method?: string
+  declare readonly route?: string
 
   constructor(code: MaskinportenErrorCode, message: string, details: MaskinportenErrorDetails = {}) {
     const full = details.hint ? `${message}. ${details.hint}` : message
@@ -194,6 +223,10 @@ export class MaskinportenError extends Error {
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs
     if (details.serverTime !== undefined) this.serverTime = details.serverTime
     if (details.hint !== undefined) this.hint = details.hint
+    if (details.altinnCode !== undefined) this.altinnCode = details.altinnCode
+    if (details.validationErrors !== undefined) this.validationErrors = details.validationErrors
+    if (details.method !== undefined) this.method = details.method
+    if (details.route !== undefined) this.route = details.route
   }
 
   /** What `JSON.stringify` shows: everything but the stack and the cause object. */
@@ -207,6 +240,10 @@ export class MaskinportenError extends Error {
       'traceId',
       'retryAfterMs',
       'serverTime',
+      'altinnCode',
+      'validationErrors',
+      'method',
+      'route',
       'body',
     ] as const) {
       if (this[key] !== undefined) out[key] = this[key]

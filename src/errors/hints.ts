@@ -168,3 +168,67 @@ export function altinnHint(status: number, body: string): string | undefined {
   if (status >= 500) return 'Altinn is unavailable right now; try again shortly'
   return undefined
 }
+
+/** What we know of an error answer from Altinn's vendor API (docs/vendor-api.md §0–§4). */
+export interface AltinnApiErrorFacts {
+  status: number
+  /** `AUTH-00004`, `STD-00000`. */
+  altinnCode?: string
+  /** The codes of a validation problem's entries (`AUTH.VLD-00002`). */
+  validationCodes?: readonly string[]
+  /** A plain-text body, when the answer had one. */
+  text?: string
+  /** The scope the call was made with (named when the answer is a bare 403). */
+  scope?: string
+}
+
+// docs/vendor-api.md §1–§3: each code the service answers, and what the caller can do about it.
+const ALTINN_CODE_HINTS: Readonly<Record<string, string>> = {
+  'AUTH-00000': 'the customer (partyOrgNo) is not in the business register (Enhetsregisteret): check the org number',
+  'AUTH-00001': 'a right asked for is not among the system\'s rights (or neither rights nor access packages were given): add it to the system first (setSystemRights, or `maskinporten system register --right`)',
+  'AUTH-00004': 'this customer already has a system user for this system and externalRef: use findSystemUser (`maskinporten systemuser find`), or give another externalRef',
+  'AUTH-00010': 'no such request: check the id (a deleted request is gone), or look it up with findRequest',
+  'AUTH-00011': 'the system is unknown or not yours: check the system id, or register it with ensureSystem (`maskinporten system register`)',
+  'AUTH-00013': 'the request has been answered already (only a New request can be approved or rejected): read its status with getRequest',
+  'AUTH-00015': 'no such system user for your system (or it is an agent system user, which takes no change requests): check the system user id with findSystemUser',
+  'AUTH-00021': 'the redirectUrl is not among the system\'s allowedRedirectUrls: add it to the system, or leave redirectUrl out',
+  'AUTH-00023': 'the token names no vendor organisation: use a Maskinporten token of your own client (getAdminToken), not an exchanged Altinn token',
+  'AUTH-00026': 'the system has no allowedRedirectUrls, so no redirectUrl can be given: register one on the system, or leave redirectUrl out',
+  'AUTH-00058': 'an agent request needs accessPackages',
+  'AUTH-00059': 'give rights or accessPackages: a request with neither asks for nothing',
+  'AUTH-00065': 'an access package asked for cannot be delegated to clients: use a package meant for client delegation',
+}
+
+const VALIDATION_HINTS: Readonly<Record<string, string>> = {
+  'AUTH.VLD-00000': 'vendor.ID must be "0192:" followed by your org number',
+  'AUTH.VLD-00001': 'the system id must be "<vendor org number>_<name>": make it with systemIdFor',
+  'AUTH.VLD-00002': 'the system id is taken; ids of deleted systems can never be used again: choose another name, or update the existing system (ensureSystem)',
+  'AUTH.VLD-00003': 'a right names a resource the resource registry does not know: check the resource id',
+  'AUTH.VLD-00004': 'a clientId is already on another of the live systems: remove it there first (a client id belongs to one system)',
+  'AUTH.VLD-00005': 'every allowedRedirectUrl must be an absolute https URL',
+  'AUTH.VLD-00006': 'a right is listed twice',
+  'AUTH.VLD-00007': 'an access package is listed twice',
+  'AUTH.VLD-00008': 'an access package is unknown or cannot be delegated',
+  'AUTH.VLD-00009': 'a right\'s resource id must be "urn:altinn:resource": make rights with resourceRight',
+  'AUTH.VLD-00012': 'the id in the body differs from the id in the path',
+  'AUTH.VLD-00013': 'the system id must not hold spaces',
+}
+
+/** The fix for an error answer from Altinn's vendor API, when we know one. */
+export function altinnApiHint(facts: AltinnApiErrorFacts): string | undefined {
+  const { status, altinnCode, validationCodes = [], text = '', scope } = facts
+  if (altinnCode !== undefined && Object.hasOwn(ALTINN_CODE_HINTS, altinnCode)) return `Altinn says ${ALTINN_CODE_HINTS[altinnCode]}`
+  const known = validationCodes.filter((code) => Object.hasOwn(VALIDATION_HINTS, code)).map((code) => VALIDATION_HINTS[code])
+  if (known.length > 0) return `Fix the definition: ${[...new Set(known)].join('; ')}`
+  if (/marked as deleted/i.test(text)) return 'The system was deleted and its id can never be used again: register the system under another name'
+  if (/correlation/i.test(text)) return 'A change request needs a correlation id (a UUID other than the system user id)'
+  if (status === 403 && altinnCode === undefined) {
+    const need = scope ? `the scope ${scope}` : 'the scope this call needs'
+    return `Refused: the token lacks ${need} (add it to the client in Digdir's self-service portal), or the system belongs to another vendor`
+  }
+  if (status === 401) return 'Altinn did not accept the token: it must be a Maskinporten token from the same environment (test ↔ tt02), issued to your own organisation'
+  if (status === 404) return 'Not found: check the id, and that the system belongs to your organisation'
+  if (status === 429) return 'Rate limited: wait and try again'
+  if (status >= 500) return 'Altinn is unavailable right now; try again shortly'
+  return undefined
+}

@@ -18,7 +18,7 @@ export interface HttpResponse {
 /** What to send, and how long to wait for it. */
 export interface HttpRequest {
   url: string
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
   headers: Record<string, string>
   body?: string
   fetch: typeof globalThis.fetch
@@ -27,9 +27,13 @@ export interface HttpRequest {
   /** Aborts the request early (the caller gave up). */
   signal?: AbortSignal
   /** Code for a request that got no answer. */
-  failCode: Extract<MaskinportenErrorCode, 'maskinporten_request_failed' | 'altinn_exchange_failed'>
+  failCode: Extract<MaskinportenErrorCode, 'maskinporten_request_failed' | 'altinn_exchange_failed' | 'api_request_failed'>
   /** Who we were talking to, for messages: `Maskinporten`, `Altinn`. */
   service: string
+  /** What messages show instead of `url` (a URL whose query holds values that must not be shown). */
+  displayUrl?: string
+  /** Most bytes of body read; a longer answer fails with `failCode`. Default: no limit. */
+  maxBodyBytes?: number
 }
 
 // Node's fetch wraps the socket error in `cause`; these are the codes worth naming to a user.
@@ -59,7 +63,7 @@ function networkCode(err: unknown): string | undefined {
 }
 
 function noAnswer(req: HttpRequest, err: unknown, timedOut: boolean): MaskinportenError {
-  const where = `${req.service} at ${req.url}`
+  const where = `${req.service} at ${req.displayUrl ?? req.url}`
   if (timedOut) {
     return new MaskinportenError(req.failCode, `No answer from ${where} within ${req.timeoutMs} ms`, {
       cause: err,
@@ -109,7 +113,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     }
     if (req.body !== undefined) init.body = req.body
     const res = await req.fetch(req.url, init)
-    const body = await res.text()
+    const body = req.maxBodyBytes === undefined ? await res.text() : await readCapped(res, req)
     return { status: res.status, headers: res.headers, body }
   } catch (err) {
     if (err instanceof MaskinportenError) throw err
@@ -118,6 +122,36 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     clearTimeout(timer)
     req.signal?.removeEventListener('abort', onAbort)
   }
+}
+
+/** The body as text, refused past `req.maxBodyBytes` (before reading when `content-length` says so). */
+async function readCapped(res: Response, req: HttpRequest): Promise<string> {
+  const max = req.maxBodyBytes ?? Number.POSITIVE_INFINITY
+  const tooLarge = (): MaskinportenError =>
+    new MaskinportenError(req.failCode, `${req.service} at ${req.displayUrl ?? req.url} answered ${res.status} with a body over ${max} bytes`, {
+      status: res.status,
+      hint: 'This is not the answer of the API asked; check the URL (or raise maxBodyBytes)',
+    })
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN)
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined)
+    throw tooLarge()
+  }
+  if (res.body === null) return ''
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 /** The server's clock from its `Date` header (epoch ms), if it sent a readable one. */

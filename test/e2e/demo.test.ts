@@ -20,6 +20,14 @@ describe('e2e: the demo', () => {
     }
     assert.match(stdout, /MaskinportenError maskinporten_error: HTTP 400, invalid_grant, MP-120/)
     assert.match(stdout, /lifetime 1800 s/)
+    // The onboarding, step by step.
+    assert.match(stdout, /ensureSystem\(\{ id: '991825827_wenche2', \.\.\. \}\)\n  -> created/)
+    assert.match(stdout, /requestSystemUser\(\{ partyOrgNo: '974760223', \.\.\. \}\)\n  -> created request [0-9a-f-]{36}, status New/)
+    assert.match(stdout, /send the customer to http:\/\/127\.0\.0\.1:\d+\/accessmanagement\/ui\/systemuser\/request\?id=/)
+    assert.match(stdout, /waitForRequest\(id\)\n  -> Accepted/)
+    assert.match(stdout, /a system user token for the new customer\n  -> .*system user for 0192:974760223/)
+    assert.match(stdout, /change request [0-9a-f-]{36}, status New/)
+    assert.match(stdout, /getChangeRequest\(id\)\n  -> Accepted/)
     assert.doesNotMatch(stdout + stderr, /eyJ[\w-]+\.[\w-]+/)
   })
 })
