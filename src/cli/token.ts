@@ -3,6 +3,7 @@
  * Everything else goes to stderr. The token comes from the library's `MaskinportenClient`, with its tokens kept in
  * files between runs (file-store.ts) unless `--no-cache`.
  */
+import { statSync } from 'node:fs'
 import type { ClientEvent } from '../client/options.js'
 import { MaskinportenClient } from '../client/client.js'
 import type { RetryOptions } from '../client/retry.js'
@@ -10,7 +11,7 @@ import type { TokenResult } from '../client/token-result.js'
 import type { CliContext } from './context.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes, describeTime } from './output.js'
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, type Settings } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
 
@@ -60,7 +61,8 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
     ctx.out(TOKEN_HELP)
     return 0
   }
-  const { request, config, resolved } = prepareRequest('token', values, ctx)
+  const { settings, request, config, resolved } = prepareRequest('token', values, ctx)
+  warnIfKeyFileOpen(settings, ctx)
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''
@@ -99,6 +101,25 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   ctx.err(fetched ? `Got ${what}, ${expires}\n` : `Cached: ${what}${org}, ${expires}\n`)
   ctx.out(`${values.json === true ? JSON.stringify(responseOf(token)) : token.accessToken}\n`)
   return 0
+}
+
+/**
+ * One warning on stderr when the key file can be read by other users (doctor fails on it; `token` still works, as
+ * a key that has been readable is best replaced, not refused at the moment a token is needed).
+ */
+function warnIfKeyFileOpen(settings: Settings, ctx: CliContext): void {
+  if (process.platform === 'win32') return
+  const file = keyFileOf(settings)
+  if (file === undefined) return
+  let mode: number
+  try {
+    mode = statSync(file.path).mode & 0o777
+  } catch {
+    return // read already, by configFromEnv; a file gone since is not this warning's business
+  }
+  if ((mode & 0o077) === 0) return
+  const octal = mode.toString(8).padStart(4, '0')
+  ctx.err(`Warning: the key file ${file.path} is open to other users (mode ${octal}): chmod 600 ${file.path}\n`)
 }
 
 /** `Maskinporten answered 503 on attempt 1; trying again in 0.2 s`. */
