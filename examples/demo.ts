@@ -3,7 +3,8 @@
  *
  * It starts an emulator, makes a throwaway key, registers a client with a system user and a delegation, runs
  * getAltinnToken, getSystemuserToken, getAdminToken, getSkdAksjonaerToken and getSkdSkattemeldingToken, and shows
- * one rejected grant with the error a user would get. It prints the key claims of each token, never a token.
+ * MaskinportenClient answering three calls with one request, and one rejected grant with the error a user would get.
+ * It prints the key claims of each token, never a token.
  */
 import {
   ADMIN_SCOPES,
@@ -19,6 +20,7 @@ import {
   getSkdSkattemeldingToken,
   getSystemuserToken,
   isMaskinportenError,
+  MaskinportenClient,
   type MaskinportenConfig,
 } from '../src/index.js'
 import { startEmulator } from '../src/emulator/index.js'
@@ -89,6 +91,22 @@ try {
   await step(`getMaskinportenToken(config, 'altinn:instances.read', { consumerOrg: '${DELEGATOR}' }): delegated access`, async () =>
     (await getMaskinportenToken(config, 'altinn:instances.read', { consumerOrg: DELEGATOR })).access_token,
   )
+
+  // The client: the same flows behind a cache. Three calls for one scope set, one request to Maskinporten.
+  console.log('\nMaskinportenClient: a cache in front of the same flows')
+  const client = new MaskinportenClient(config)
+  try {
+    const before = emu.stats().token.requests
+    const first = await client.getToken({ scope: 'altinn:instances.read altinn:instances.write' })
+    const second = await client.getToken({ scope: 'altinn:instances.write altinn:instances.read' }) // the same set
+    const third = await client.getToken({ scope: ['altinn:instances.read', 'altinn:instances.write'] })
+    const requests = emu.stats().token.requests - before
+    const same = first.accessToken === second.accessToken && second.accessToken === third.accessToken
+    console.log(`client.getToken({ scope }) three times: ${requests} request${requests === 1 ? '' : 's'} to Maskinporten, ${same ? 'one token' : 'different tokens'}`)
+    console.log(`  -> ${describeToken(first.accessToken)}`)
+  } finally {
+    client.close()
+  }
 
   console.log('\nA rejected grant: the same client, signed with a kid Maskinporten does not know')
   try {
