@@ -84,7 +84,6 @@ async function checkMetadata(report: Report, issuer: string): Promise<void> {
       url,
       method: 'GET',
       headers: { accept: 'application/json' },
-      fetch: globalThis.fetch,
       timeoutMs: METADATA_TIMEOUT_MS,
       failCode: 'maskinporten_request_failed',
       service: 'Maskinporten',

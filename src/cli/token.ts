@@ -75,7 +75,8 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
         ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${describeScopes(request.scope)})\n`
         : `Exchanging it at ${resolved.exchangeUrl} for an Altinn token\n`,
     )
-    return resolved.fetch(input, init)
+    // The package's sender is loaded only when a request is made: a cache hit needs no HTTP code.
+    return resolved.fetch ? resolved.fetch(input, init) : import('../http/node-fetch.js').then(({ nodeFetch }) => nodeFetch(input, init))
   }
   let fetched = false
   const onEvent = (event: ClientEvent): void => {
