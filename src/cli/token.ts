@@ -5,14 +5,16 @@
  */
 import { statSync } from 'node:fs'
 import type { ClientEvent } from '../client/options.js'
-import { MaskinportenClient } from '../client/client.js'
 import type { RetryOptions } from '../client/retry.js'
+import type { StoredToken } from '../client/store.js'
 import type { TokenResult } from '../client/token-result.js'
+import type { ResolvedConfig } from '../config/config.js'
+import { grantParams } from '../signing/grant.js'
 import type { CliContext } from './context.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes, describeTime } from './output.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, type Settings } from './settings.js'
-import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
+import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, type TokenRequest } from './token-request.js'
 import { parseFlags } from './usage.js'
 
 /** A cached token is used only while more than this is left (milliseconds): the caller needs time to use it. */
@@ -67,6 +69,23 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''
   const store = values['no-cache'] === true ? undefined : new FileTokenStore(cacheDir(ctx.env), { now: ctx.now, warn: ctx.err })
+
+  // A cache hit is answered here, before the client and the HTTP code are loaded: most runs are hits, and loading
+  // them was most of a hit's time. The client would find the same file under the same key, and judge it alike.
+  const keys = cacheKeys(resolved, request)
+  let cached: StoredToken | undefined
+  try {
+    cached = store?.get(altinn ? keys.altinnKey : keys.key)
+  } catch {
+    cached = undefined // the client reads it again, and warns about the cache it cannot use
+  }
+  if (cached !== undefined && ctx.now() < cached.expiresAt - MARGIN_MS) {
+    const result = { ...cached, expiresIn: Math.max(0, Math.round((cached.expiresAt - ctx.now()) / 1000)) }
+    ctx.err(`Cached: ${what}${org}, expires ${describeTime(cached.expiresAt, ctx.now())}\n`)
+    ctx.out(`${values.json === true ? JSON.stringify(responseOf(result)) : cached.accessToken}\n`)
+    return 0
+  }
+  const { MaskinportenClient } = await import('../client/client.js')
 
   // Progress on stderr, from the requests themselves: what is asked, and why it is asked again.
   const announce: typeof globalThis.fetch = (input, init) => {
@@ -123,6 +142,22 @@ function warnIfKeyFileOpen(settings: Settings, ctx: CliContext): void {
   ctx.err(`Warning: the key file ${file.path} is open to other users (mode ${octal}): chmod 600 ${file.path}\n`)
 }
 
+/**
+ * The keys `MaskinportenClient` files this request's tokens under (its cache key: issuer, client, the scope set,
+ * org, externalRef, resource, consumer org; the Altinn token's with the exchange URL in front), so that `token` can
+ * look in the file store without loading the client. A test holds the two equal.
+ */
+export function cacheKeys(
+  resolved: Pick<ResolvedConfig, 'issuer' | 'clientId' | 'exchangeUrl'>,
+  request: Pick<TokenRequest, 'scope' | 'grant'>,
+): { key: string; altinnKey: string } {
+  const params = grantParams(request.scope, request.grant)
+  const scopeSet = params.scope.split(' ').sort().join(' ')
+  const { issuer, clientId, exchangeUrl } = resolved
+  const parts = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
+  return { key: JSON.stringify(['maskinporten', ...parts]), altinnKey: JSON.stringify(['altinn', exchangeUrl, ...parts]) }
+}
+
 /** `Maskinporten answered 503 on attempt 1; trying again in 0.2 s`. */
 function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
   const service = event.endpoint === 'token' ? 'Maskinporten' : 'Altinn'
@@ -134,7 +169,7 @@ function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
 }
 
 /** The token response as `--json` prints it: `expires_at` in epoch seconds. */
-function responseOf(token: TokenResult): Record<string, string | number> {
+function responseOf(token: Pick<TokenResult, 'accessToken' | 'tokenType' | 'expiresIn' | 'expiresAt' | 'scope'>): Record<string, string | number> {
   return {
     access_token: token.accessToken,
     token_type: token.tokenType,
