@@ -2,6 +2,7 @@
 // no key, no request needed) and a cold one (a grant, a request to the emulator, a file written). The three are run
 // in alternating rounds in one run and the median of each is reported, so a busy neighbour weighs on all alike. The
 // environment is clean (no NODE_EXTRA_CA_CERTS or NODE_OPTIONS, which add to every start and hide the gap).
+// CLI_BENCH_BEFORE=/path/to/an/older/dist/cli/main.js times that build too, in the same rounds, for a before/after.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -51,25 +52,30 @@ export default async function bench(): Promise<void> {
       MASKINPORTEN_ISSUER: emu.issuer,
       ALTINN_URL: emu.altinnUrl,
     }
-    const warmEnv = { ...base, XDG_CACHE_HOME: join(dir, 'warm') }
-    await timed([BIN, 'token'], warmEnv) // fills the warm cache
+    const builds = [{ name: 'this build', bin: BIN }]
+    if (process.env.CLI_BENCH_BEFORE) builds.push({ name: 'before', bin: process.env.CLI_BENCH_BEFORE })
     const bare: number[] = []
-    const warm: number[] = []
-    const cold: number[] = []
+    const times = builds.map((build, i) => ({ ...build, warmEnv: { ...base, XDG_CACHE_HOME: join(dir, `warm-${i}`) }, warm: [] as number[], cold: [] as number[] }))
+    for (const t of times) await timed([t.bin, 'token'], t.warmEnv) // fills its warm cache
     for (let round = 0; round < ROUNDS; round++) {
       bare.push(await timed(['-e', ''], base))
-      warm.push(await timed([BIN, 'token'], warmEnv))
-      const coldDir = join(dir, `cold-${round}`)
-      cold.push(await timed([BIN, 'token'], { ...base, XDG_CACHE_HOME: coldDir }))
-      rmSync(coldDir, { recursive: true, force: true })
+      for (const t of times) {
+        t.warm.push(await timed([t.bin, 'token'], t.warmEnv))
+        const coldDir = join(dir, `cold-${round}`)
+        t.cold.push(await timed([t.bin, 'token'], { ...base, XDG_CACHE_HOME: coldDir }))
+        rmSync(coldDir, { recursive: true, force: true })
+      }
     }
-    const [b, w, c] = [median(bare), median(warm), median(cold)]
-    console.log(`${ROUNDS} alternating rounds, medians (min–max):`)
+    const b = median(bare)
     const range = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`
-    console.log(`  node -e ''                      ${b.toFixed(1)} ms (${range(bare)})`)
-    console.log(`  maskinporten token, warm cache  ${w.toFixed(1)} ms (${range(warm)})  ${(w / b).toFixed(2)}× bare   goal ≤ 1.2×`)
-    console.log(`  maskinporten token, cold cache  ${c.toFixed(1)} ms (${range(cold)})  ${(c / w).toFixed(2)}× warm   goal ≤ 1.5×`)
-    console.log(`  emulator: ${emu.stats().token.issued} tokens issued (1 warm-up + ${ROUNDS} cold)`)
+    console.log(`${ROUNDS} alternating rounds, medians (min–max):`)
+    console.log(`  node -e ''                                  ${b.toFixed(1)} ms (${range(bare)})`)
+    for (const t of times) {
+      const [w, c] = [median(t.warm), median(t.cold)]
+      console.log(`  ${t.name.padEnd(10)} token, warm cache   ${w.toFixed(1)} ms (${range(t.warm)})  ${(w / b).toFixed(2)}× bare   goal ≤ 1.2×`)
+      console.log(`  ${t.name.padEnd(10)} token, cold cache   ${c.toFixed(1)} ms (${range(t.cold)})  ${(c / w).toFixed(2)}× its warm, ${(c / b).toFixed(2)}× bare   goal ≤ 1.5× warm`)
+    }
+    console.log(`  emulator: ${emu.stats().token.issued} tokens issued (a warm-up + ${ROUNDS} cold per build)`)
   } finally {
     await emu.close()
     rmSync(dir, { recursive: true, force: true })
