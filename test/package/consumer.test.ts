@@ -159,6 +159,19 @@ for (const kind of KINDS) {
   })
 }
 
+test("configFromEnv reads no .env file; node --env-file=.env, as the README shows, gives it the variables", async () => {
+  const dir = join(scratch, 'esm') // compiled by the esm test above
+  const dotenv = Object.entries(exampleEnv).filter(([name]) => name !== 'PATH').map(([name, value]) => `${name}=${value}`)
+  writeFileSync(join(dir, '.env'), `${dotenv.join('\n')}\n`)
+  const env = { PATH: process.env.PATH }
+  const without = await run(process.execPath, [join('out', 'esm.js')], dir, env)
+  assert.notEqual(without.code, 0)
+  assert.match(without.stderr, /MASKINPORTEN_CLIENT_ID is not set/)
+  const withFile = await run(process.execPath, ['--env-file=.env', join('out', 'esm.js')], dir, env)
+  assert.equal(withFile.code, 0, withFile.stderr)
+  assert.match(withFile.stdout, EXPECTED.esm!)
+})
+
 test('cjs under `module: node16` is refused with TS1479, as the README says; import() still compiles', async () => {
   const dir = join(scratch, 'cjs-node16')
   mkdirSync(dir, { recursive: true })
