@@ -72,6 +72,11 @@ function listenProblem(err: unknown, host: string, port: number): MaskinportenEr
 /**
  * The `.env` lines that point the `maskinporten` command at this emulator: issuer, Altinn URL and, when the config
  * file registered clients, the first one's client id and kid. The key path is the user's: only a reminder.
+ *
+ * @example
+ * ```ts
+ * process.stderr.write(envLines(emu, clients)) // MASKINPORTEN_ISSUER=http://127.0.0.1:8099/ ...
+ * ```
  */
 export function envLines(emu: Pick<Emulator, 'issuer' | 'altinnUrl'>, clients: readonly EmulatorClient[]): string {
   const lines = [`MASKINPORTEN_ISSUER=${emu.issuer}`, `ALTINN_URL=${emu.altinnUrl}`]

@@ -184,6 +184,11 @@ const URL_VARIABLES = [
  * (`--issuer`, `MASKINPORTEN_ISSUER in /x/.env`) and, when the value looks like a host without its scheme
  * (`localhost:8099`, `test.maskinporten.no`), the URL that was probably meant (`http://localhost:8099/`).
  * A URL that parses is taken as given (Skyporten's issuers have no trailing slash).
+ *
+ * @example
+ * ```ts
+ * urlProblem(settings, 'MASKINPORTEN_ISSUER') // 'MASKINPORTEN_ISSUER is "localhost:8099", ...; did you mean "http://localhost:8099/"? ...'
+ * ```
  */
 export function urlProblem(settings: Settings, variable: string): string | undefined {
   const value = setting(settings, variable)
@@ -214,7 +219,14 @@ function meantUrl(value: string, issuer: boolean): string | undefined {
   return url
 }
 
-/** Throws `invalid_config` for the first URL setting {@link urlProblem} finds wrong. */
+/**
+ * Throws `invalid_config` for the first URL setting {@link urlProblem} finds wrong.
+ *
+ * @example
+ * ```ts
+ * checkUrlSettings(loadSettings(flags, ctx)) // before configFromEnv, whose message would name the library's field
+ * ```
+ */
 export function checkUrlSettings(settings: Settings): void {
   for (const [variable] of URL_VARIABLES) {
     const problem = urlProblem(settings, variable)

@@ -146,6 +146,12 @@ function warnIfKeyFileOpen(settings: Settings, ctx: CliContext): void {
  * The keys `MaskinportenClient` files this request's tokens under (its cache key: issuer, client, the scope set,
  * org, externalRef, resource, consumer org; the Altinn token's with the exchange URL in front), so that `token` can
  * look in the file store without loading the client. A test holds the two equal.
+ *
+ * @example
+ * ```ts
+ * const { key } = cacheKeys(resolved, { scope: 'altinn:instances.read', grant: { orgNummer: '310702641' } })
+ * const hit = store.get(key)
+ * ```
  */
 export function cacheKeys(
   resolved: Pick<ResolvedConfig, 'issuer' | 'clientId' | 'exchangeUrl'>,
