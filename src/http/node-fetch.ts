@@ -15,8 +15,10 @@ import { Readable } from 'node:stream'
 
 // Keep-alive: the Altinn exchange right after the token request (same host with the emulator, and a long-lived
 // service's repeated requests) reuse the connection. Idle sockets are unref'd by the agent, so they never hold a
-// process open, and are dropped after a few seconds.
-const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 8, timeout: 30_000 }
+// process open, and are dropped after 4 s (or the server's Keep-Alive hint less a second, if shorter): below the
+// usual idle limits of servers and load balancers, so a reused connection is rarely one the far end just closed.
+// The agent's `timeout` only closes idle sockets here: a request in flight is bounded by send.ts's own timer.
+const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 8, timeout: 4000 }
 let httpAgent: HttpAgent | undefined
 let httpsAgent: HttpsAgent | undefined
 
