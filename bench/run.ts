@@ -10,7 +10,8 @@ const dir = fileURLToPath(new URL('.', import.meta.url))
 const only = process.argv.slice(2)
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.js'))
-  .filter((f) => only.length === 0 || only.some((name) => f.startsWith(name)))
+  // A whole name first (`cli` is not `client`), else a prefix.
+  .filter((f, _, all) => only.length === 0 || only.some((name) => (all.includes(`${name}.bench.js`) ? f === `${name}.bench.js` : f.startsWith(name))))
   .sort()
 
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown cpu'}, ${new Date().toISOString()}`)

@@ -3,9 +3,10 @@
  *
  * It starts an emulator, makes a throwaway key, registers a client with a system user and a delegation, runs
  * getAltinnToken, getSystemuserToken, getAdminToken, getSkdAksjonaerToken and getSkdSkattemeldingToken, and shows
- * one rejected grant with the error a user would get. Then it onboards a new customer with AltinnVendorClient:
- * register the system, ask for a system user, the customer approves (the emulator plays the customer), the system
- * user token, a change request and its approval. It prints the key claims of each token, never a token.
+ * MaskinportenClient answering three calls with one request, and one rejected grant with the error a user would get.
+ * Then it onboards a new customer with AltinnVendorClient: register the system, ask for a system user, the customer
+ * approves (the emulator plays the customer), the system user token, a change request and its approval. It prints
+ * the key claims of each token, never a token.
  */
 import {
   ADMIN_SCOPES,
@@ -99,6 +100,22 @@ try {
     (await getMaskinportenToken(config, 'altinn:instances.read', { consumerOrg: DELEGATOR })).access_token,
   )
 
+  // The client: the same flows behind a cache. Three calls for one scope set, one request to Maskinporten.
+  console.log('\nMaskinportenClient: a cache in front of the same flows')
+  const client = new MaskinportenClient(config)
+  try {
+    const before = emu.stats().token.requests
+    const first = await client.getToken({ scope: 'altinn:instances.read altinn:instances.write' })
+    const second = await client.getToken({ scope: 'altinn:instances.write altinn:instances.read' }) // the same set
+    const third = await client.getToken({ scope: ['altinn:instances.read', 'altinn:instances.write'] })
+    const requests = emu.stats().token.requests - before
+    const same = first.accessToken === second.accessToken && second.accessToken === third.accessToken
+    console.log(`client.getToken({ scope }) three times: ${requests} request${requests === 1 ? '' : 's'} to Maskinporten, ${same ? 'one token' : 'different tokens'}`)
+    console.log(`  -> ${describeToken(first.accessToken)}`)
+  } finally {
+    client.close()
+  }
+
   console.log('\nA rejected grant: the same client, signed with a kid Maskinporten does not know')
   try {
     await getAltinnToken({ ...config, kid: 'a-kid-never-uploaded' })
@@ -110,11 +127,11 @@ try {
   }
 
   console.log('\nOnboarding a customer: the system user lifecycle with AltinnVendorClient')
-  const client = new MaskinportenClient(config)
+  const vendorSide = new MaskinportenClient(config)
   try {
     const systemId = systemIdFor(VENDOR, 'wenche2')
-    const vendor = new AltinnVendorClient(client, { systemId })
-    await step('client.adminToken(): the vendor API takes the raw Maskinporten token', () => client.adminToken())
+    const vendor = new AltinnVendorClient(vendorSide, { systemId })
+    await step('client.adminToken(): the vendor API takes the raw Maskinporten token', () => vendorSide.adminToken())
     const ensured = await vendor.ensureSystem({ id: systemId, name: 'Wenche', rights: [resourceRight(RIGHT), resourceRight(NEW_RIGHT)], clientId: ['demo-client'] })
     console.log(`ensureSystem({ id: '${systemId}', ... })\n  -> ${ensured.action}; client ids ${ensured.system.clientId.join(', ')}`)
     const { request, created } = await vendor.requestSystemUser({ partyOrgNo: NEW_CUSTOMER, rights: [resourceRight(RIGHT)], integrationTitle: 'Wenche' })
@@ -124,14 +141,14 @@ try {
     console.log(`emu.approveRequest('${request.id.slice(0, 8)}...'): the customer approves`)
     console.log(`waitForRequest(id)\n  -> ${(await waiting).status}`)
     await step(`client.altinnToken({ orgNummer: '${NEW_CUSTOMER}' }): a system user token for the new customer`, () =>
-      client.altinnToken({ orgNummer: NEW_CUSTOMER }),
+      vendorSide.altinnToken({ orgNummer: NEW_CUSTOMER }),
     )
     const change = await vendor.requestChange(request.id, { requiredRights: [resourceRight(NEW_RIGHT)] })
     console.log(`requestChange(systemUserId, { requiredRights: [${NEW_RIGHT}] })\n  -> change request ${change.changeRequest.id}, status ${change.changeRequest.status}, correlation id ${change.correlationId.slice(0, 8)}... (reuse it to retry)`)
     emu.approveRequest(change.changeRequest.id)
     console.log(`emu.approveRequest(change request): the customer approves\ngetChangeRequest(id)\n  -> ${(await vendor.getChangeRequest(change.changeRequest.id)).status}`)
   } finally {
-    client.close()
+    vendorSide.close()
   }
 
   const { token } = emu.stats()

@@ -1,4 +1,6 @@
+/// <reference types="node" preserve="true" />
 // The package's face: re-exports only.
+// The reference above makes the published declarations bring Node's types (@types/node >= 20.19) along.
 export {
   MaskinportenError,
   isMaskinportenError,

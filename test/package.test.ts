@@ -13,7 +13,7 @@ test('package.json: name, ESM, exports with types, bin, engines, no runtime depe
   assert.equal(pkg.exports['.'].types, './dist/index.d.ts')
   assert.equal(pkg.exports['.'].default, './dist/index.js')
   assert.equal(pkg.bin.maskinporten, './dist/cli/main.js')
-  assert.equal(pkg.engines.node, '>=20')
+  assert.equal(pkg.engines.node, '>=20.19') // require() of ESM from CommonJS, unflagged
   assert.equal(pkg.scripts.prepare, 'npm run build')
   for (const script of ['test', 'demo', 'bench']) assert.ok(pkg.scripts[script], `npm run ${script}`)
   assert.deepEqual(Object.keys(pkg.dependencies ?? {}), [])
@@ -34,4 +34,21 @@ test('the built package exports every name of the contract', async (t) => {
     await t.test(name, () => assert.equal(typeof mod[name], 'function', `${name} is exported`))
   }
   assert.ok(existsSync(join(ROOT, 'dist/index.d.ts')), 'types are shipped')
+})
+
+test('package.json: what a consumer gets besides the code', () => {
+  assert.equal(pkg.license, 'MIT')
+  assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} wenche-maskinporten contributors\n/)
+  assert.ok(pkg.files.includes('LICENSE'))
+  // TypeScript's old `moduleResolution: node` ignores `exports`: the subpath's types are mapped for it.
+  assert.deepEqual(pkg.typesVersions, { '*': { emulator: ['./dist/emulator/index.d.ts'] } })
+  // No placeholder: a repository field is added when the project has a public URL.
+  if (pkg.repository !== undefined) assert.doesNotMatch(JSON.stringify(pkg.repository), /example|placeholder|<|TODO/i)
+})
+
+test('the published entry declarations bring Node\'s types along', () => {
+  for (const entry of ['dist/index.d.ts', 'dist/emulator/index.d.ts']) {
+    const text = readFileSync(join(ROOT, entry), 'utf8')
+    assert.ok(text.startsWith('/// <reference types="node" preserve="true" />\n'), entry)
+  }
 })

@@ -3,6 +3,7 @@
  * and says so: it is for looking, never for trusting.
  */
 import { decodeToken } from '../exchange/token.js'
+import { MaskinportenError } from '../errors/errors.js'
 import { readAll, type CliContext } from './context.js'
 import { describeTime } from './output.js'
 import { parseFlags, UsageError } from './usage.js'
@@ -39,6 +40,12 @@ export async function decodeCommand(argv: string[], ctx: CliContext): Promise<nu
     throw new UsageError('give a token, or pipe one in: maskinporten token | maskinporten decode -', 'decode')
   }
   const text = arg === undefined || arg === '-' ? await readAll(ctx.stdin) : arg
+  if (text.trim() === '') {
+    const from = arg === undefined || arg === '-' ? 'stdin was empty' : 'the argument is empty'
+    throw new MaskinportenError('invalid_token', `No token to decode: ${from}`, {
+      hint: 'Pass one, or pipe one in: maskinporten token | maskinporten decode -',
+    })
+  }
   const { header, claims } = decodeToken(text.trim())
   if (values.json) {
     ctx.out(`${JSON.stringify({ header, claims })}\n`)

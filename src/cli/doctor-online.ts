@@ -4,7 +4,7 @@
  * the library (`send`, `MaskinportenClient`): nothing here calls `fetch`.
  */
 import { MaskinportenClient } from '../client/client.js'
-import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config/config.js'
+import { ENVIRONMENTS, envNamed, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config/config.js'
 import { describeValue } from '../errors/errors.js'
 import { parseJson, send, serverTimeOf } from '../http/send.js'
 import { message, type Report } from './doctor-report.js'
@@ -21,8 +21,8 @@ export const MAX_CLOCK_SKEW_SECONDS = 5
 function issuerOf(settings: Settings): string | undefined {
   const override = setting(settings, 'MASKINPORTEN_ISSUER')
   if (override) return override
-  const env = setting(settings, 'WENCHE_ENV') ?? 'prod'
-  return env === 'test' || env === 'prod' ? ENVIRONMENTS[env].issuer : undefined
+  const env = envNamed(setting(settings, 'WENCHE_ENV') ?? 'prod')
+  return env === undefined ? undefined : ENVIRONMENTS[env].issuer
 }
 
 /** Metadata lives at `{issuer}.well-known/...`, the issuer with its trailing slash (Skyporten's lack one). */
@@ -84,7 +84,6 @@ async function checkMetadata(report: Report, issuer: string): Promise<void> {
       url,
       method: 'GET',
       headers: { accept: 'application/json' },
-      fetch: globalThis.fetch,
       timeoutMs: METADATA_TIMEOUT_MS,
       failCode: 'maskinporten_request_failed',
       service: 'Maskinporten',

@@ -2,8 +2,8 @@
  * `maskinporten doctor`: one line per check, ✓ or ✗ with the fix. Offline it checks the variables, the key and the
  * org numbers; online (doctor-online.ts) the issuer's metadata, the clock and a real token request.
  */
-import { statSync } from 'node:fs'
-import { configFromEnv, resolveConfig, type MaskinportenConfig } from '../config/config.js'
+import { readFileSync, statSync } from 'node:fs'
+import { configFromEnv, envNamed, resolveConfig, type MaskinportenConfig } from '../config/config.js'
 import { describeValue, isMaskinportenError } from '../errors/errors.js'
 import { loadSigningKey } from '../signing/keys.js'
 import type { CliContext } from './context.js'
@@ -23,6 +23,7 @@ import {
   refuseKeyText,
   setting,
   sourceLabel,
+  urlProblem,
   type Settings,
 } from './settings.js'
 import { TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, tokenRequestFrom, type TokenRequest } from './token-request.js'
@@ -65,11 +66,15 @@ export async function doctorCommand(argv: string[], ctx: CliContext): Promise<nu
   checkClientId(report, settings)
   checkKey(report, settings)
   checkEnv(report, settings)
+  const badUrl = checkUrls(report, settings)
   const request = checkRequest(report, settings, () => tokenRequestFrom('doctor', values, settings))
   // The whole config only once its parts pass: its first error would repeat a line above.
   const config = report.failures === 0 ? checkConfig(report, settings) : undefined
   if (values.offline) {
     report.skip('online checks', 'skipped (--offline)')
+  } else if (badUrl !== undefined) {
+    // The request would go to whatever a malformed URL happens to parse as, and its error would blur the cause.
+    report.skip('online checks', `skipped: fix ${badUrl} first`)
   } else {
     await checkOnline(report, settings, config, request, values.altinn === true)
     const system = doctorSystemId(values.system, settings)
@@ -149,7 +154,10 @@ function checkKeyFile(report: Report, settings: Settings): string | undefined {
   const from = file.given ? sourceLabel(settings, label) : 'the default'
   let mode: number
   try {
-    mode = statSync(full).mode
+    const stat = statSync(full)
+    // Not a PEM at all (a directory, the public JWK): the key check below says what it is instead of a chmod.
+    if (stat.isDirectory() || (stat.size < 65_536 && readFileSync(full, 'utf8').trimStart().startsWith('{'))) return full
+    mode = stat.mode
   } catch {
     report.fail(
       label,
@@ -220,8 +228,26 @@ function kidOfJwk(text: string | undefined): string | undefined {
 function checkEnv(report: Report, settings: Settings): void {
   const env = setting(settings, 'WENCHE_ENV')
   if (env === undefined) report.ok('WENCHE_ENV', 'prod (the default; set WENCHE_ENV=test for the test environment)')
-  else if (env === 'test' || env === 'prod') report.ok('WENCHE_ENV', `${env} (${sourceLabel(settings, 'WENCHE_ENV')})`)
-  else report.fail('WENCHE_ENV', `${describeValue(env)} (${sourceLabel(settings, 'WENCHE_ENV')}) must be test or prod`)
+  else if (envNamed(env) !== undefined) {
+    const named = envNamed(env)
+    report.ok('WENCHE_ENV', `${named}${named === env ? '' : ` (from ${describeValue(env)})`} (${sourceLabel(settings, 'WENCHE_ENV')})`)
+  } else report.fail('WENCHE_ENV', `${describeValue(env)} (${sourceLabel(settings, 'WENCHE_ENV')}) must be test (or tt02) or prod`)
+}
+
+/** A line for each URL override; the first bad one's variable, for skipping the online checks. */
+function checkUrls(report: Report, settings: Settings): string | undefined {
+  let bad: string | undefined
+  for (const variable of ['MASKINPORTEN_ISSUER', 'ALTINN_URL']) {
+    const value = setting(settings, variable)
+    if (value === undefined) continue
+    const problem = urlProblem(settings, variable)
+    if (problem === undefined) report.ok(variable, `${describeValue(value)} (${sourceLabel(settings, variable)})`)
+    else {
+      report.fail(variable, problem)
+      bad ??= variable
+    }
+  }
+  return bad
 }
 
 function checkRequest(report: Report, settings: Settings, make: () => TokenRequest): TokenRequest | undefined {

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises'
 import { tokenEndpointFor } from '../config/config.js'
-import { invalidConfig } from '../errors/errors.js'
+import { describeValue, invalidConfig, type MaskinportenError } from '../errors/errors.js'
 import { CONFIG_FILE_SHAPE, refuseUnknownFields } from '../emulator/config-check.js'
-import { startEmulator, type EmulatorOptions } from '../emulator/index.js'
+import { startEmulator, type Emulator, type EmulatorClient, type EmulatorOptions } from '../emulator/index.js'
 import { parseFlags, UsageError } from './usage.js'
 
 const HELP = `Usage: maskinporten emulator [--port N] [--host H] [--config FILE] [--issuer URL] [--altinn-url URL] [--debug]
@@ -33,7 +33,7 @@ Endpoints: {url}/.well-known/oauth-authorization-server, {url}/jwk, POST {url}/t
 Stops on SIGINT (Ctrl-C) or SIGTERM.
 `
 
-type FileConfig = Pick<EmulatorOptions, 'clients' | 'systems' | 'resources' | 'parties'>
+type FileConfig = Pick<EmulatorOptions, 'clients' | 'systems' | 'resources' | 'parties' | 'consents' | 'serviceOwners'>
 
 async function readConfig(file: string): Promise<FileConfig> {
   let text: string
@@ -64,6 +64,41 @@ function portOf(value: string | undefined): number {
   const port = Number(value)
   if (!/^\d+$/.test(value) || port > 65_535) throw new UsageError(`--port must be 0 to 65535, got "${value}"`, 'emulator')
   return port
+}
+
+/** A port taken or not ours to bind, said plainly (exit 1), instead of the socket's `listen EADDRINUSE`. */
+function listenProblem(err: unknown, host: string, port: number): MaskinportenError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  const where = `${host}:${port}`
+  if (code === 'EADDRINUSE') {
+    return invalidConfig('--port', `${port}: ${where} is in use by another program; stop it, or choose another --port (0 picks a free one)`)
+  }
+  if (code === 'EACCES') {
+    return invalidConfig('--port', `${port}: binding ${where} is not allowed for this user (ports below 1024 need privileges); choose another --port`)
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return invalidConfig('--host', `${describeValue(host)} is not an address of this machine; use 127.0.0.1 (the default)`)
+  }
+  return undefined
+}
+
+/**
+ * The `.env` lines that point the `maskinporten` command at this emulator: issuer, Altinn URL and, when the config
+ * file registered clients, the first one's client id and kid. The key path is the user's: only a reminder.
+ *
+ * @example
+ * ```ts
+ * process.stderr.write(envLines(emu, clients)) // MASKINPORTEN_ISSUER=http://127.0.0.1:8099/ ...
+ * ```
+ */
+export function envLines(emu: Pick<Emulator, 'issuer' | 'altinnUrl'>, clients: readonly EmulatorClient[]): string {
+  const lines = [`MASKINPORTEN_ISSUER=${emu.issuer}`, `ALTINN_URL=${emu.altinnUrl}`]
+  const first = clients[0]
+  const kid = first?.jwks?.keys?.find((key) => typeof key?.kid === 'string')?.kid
+  if (first !== undefined && typeof first.clientId === 'string') lines.push(`MASKINPORTEN_CLIENT_ID=${first.clientId}`)
+  if (kid !== undefined) lines.push(`MASKINPORTEN_KID=${kid}`)
+  lines.push('MASKINPORTEN_PRIVAT_NOKKEL=maskinporten_privat.pem')
+  return `${lines.join('\n')}\n`
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -101,14 +136,20 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
   const port = portOf(values.port)
   const config = values.config === undefined ? {} : await readConfig(values.config)
   const clients = config.clients ?? []
-  const emu = await startEmulator({
-    ...config,
-    port,
-    host: values.host ?? '127.0.0.1',
-    clients,
-    ...(values.issuer === undefined ? {} : { issuer: values.issuer }),
-    ...(values['altinn-url'] === undefined ? {} : { altinnUrl: values['altinn-url'] }),
-  })
+  const host = values.host ?? '127.0.0.1'
+  let emu: Emulator
+  try {
+    emu = await startEmulator({
+      ...config,
+      port,
+      host,
+      clients,
+      ...(values.issuer === undefined ? {} : { issuer: values.issuer }),
+      ...(values['altinn-url'] === undefined ? {} : { altinnUrl: values['altinn-url'] }),
+    })
+  } catch (err) {
+    throw listenProblem(err, host, port) ?? err
+  }
   // Listening for signals before the first line is printed: a script may send one as soon as it reads it.
   const stopped = untilSignal()
   process.stdout.write(`Maskinporten emulator listening on ${emu.url}\n`)
@@ -116,7 +157,8 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     `issuer (grant aud): ${emu.issuer}\ntoken endpoint: ${tokenEndpointFor(emu.issuer)}\naltinnUrl: ${emu.altinnUrl}\n` +
       `${clients.length} client(s) registered; more with POST ${emu.url}/__emulator/clients\n` +
       `${config.systems?.length ?? 0} system(s) in the system register; customers decide with POST ` +
-      `${emu.url}/__emulator/requests/{id}/approve|reject or at the confirmUrl\n`,
+      `${emu.url}/__emulator/requests/{id}/approve|reject or at the confirmUrl\n` +
+      `For the maskinporten command, in .env (with the private key of the client's JWK):\n${envLines(emu, clients)}`,
   )
   const signal = await stopped
   await emu.close()

@@ -3,10 +3,10 @@
  * The `maskinporten` command: dispatches to one file per subcommand, and turns what they throw into exit codes:
  * 0 success, 1 failure (the error's message, which carries the fix), 2 usage error. No stack unless `--debug`.
  */
-import { describeValue, isMaskinportenError } from '../errors/errors.js'
+import { describeValue, isMaskinportenError, type MaskinportenError } from '../errors/errors.js'
 import { VERSION } from '../http/version.js'
 import { processContext, type CliContext } from './context.js'
-import { UsageError } from './usage.js'
+import { suggest, UsageError } from './usage.js'
 
 type Command = (argv: string[], ctx: CliContext) => Promise<number>
 
@@ -105,7 +105,12 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (entry === undefined) {
     const what = describeValue(name)
-    throw new UsageError(name.startsWith('-') ? `unknown flag ${what} before the command` : `unknown command ${what}`)
+    if (name.startsWith('-')) {
+      const near = name.startsWith('--') ? suggest(name.slice(2), ['help', 'version', 'debug']) : undefined
+      throw new UsageError(`unknown flag ${what} before the command${near ? `; did you mean --${near}?` : ''}`)
+    }
+    const near = suggest(name, Object.keys(COMMANDS))
+    throw new UsageError(`unknown command ${what}${near ? `; did you mean \`maskinporten ${near}\`?` : ''}`)
   }
   return (await entry.load())(rest, ctx)
 }
@@ -119,7 +124,7 @@ function reportError(err: unknown, ctx: CliContext, debug: boolean): number {
   }
   if (isMaskinportenError(err)) {
     // The message never holds a key, grant or token (errors.ts), and already ends with the fix.
-    ctx.err(`maskinporten: ${err.message}\n`)
+    ctx.err(`maskinporten: ${forTheCommandLine(err)}\n`)
     if (debug) ctx.err(`${JSON.stringify(err, null, 2)}\n${err.stack ?? ''}\n${causes(err)}`)
     else if (err.code !== 'invalid_config') ctx.err('(run with --debug for details)\n')
     return 1
@@ -128,6 +133,15 @@ function reportError(err: unknown, ctx: CliContext, debug: boolean): number {
   ctx.err(`maskinporten: unexpected error: ${error.message}\n`)
   if (debug) ctx.err(`${error.stack ?? ''}\n${causes(error)}`)
   return 1
+}
+
+/** The library's message, with its advice said the command line's way. */
+function forTheCommandLine(err: MaskinportenError): string {
+  // The library names its option; here it is a flag or a variable.
+  let text = err.message.replace('raise timeoutMs', 'raise the limit with --timeout MS (or MASKINPORTEN_TIMEOUT_MS)')
+  // doctor compares the issuer's metadata with the aud the grant carries, and names the one that differs.
+  if (err.mpCode === 'MP-110') text += '. `maskinporten doctor` (with the same flags) shows which of them is off'
+  return text
 }
 
 function causes(err: Error): string {

@@ -3,7 +3,7 @@
  * overrides the environment). The three are merged into one set of variables, so that the library's
  * `configFromEnv` does the mapping for the CLI exactly as it does for library users.
  */
-import { configFromEnv, keyFilePath, type MaskinportenConfig } from '../config/config.js'
+import { configFromEnv, envNamed, keyFilePath, type MaskinportenConfig } from '../config/config.js'
 import { describeValue, isMaskinportenError, MaskinportenError } from '../errors/errors.js'
 import { readDotenv } from './dotenv.js'
 import type { CliContext } from './context.js'
@@ -22,6 +22,7 @@ export const FLAG_VARIABLES = {
   'altinn-url': 'ALTINN_URL',
   org: 'ORG_NUMMER',
   scope: 'MASKINPORTEN_SCOPES',
+  timeout: 'MASKINPORTEN_TIMEOUT_MS',
 } as const
 
 /** A configuration flag's name. */
@@ -35,6 +36,7 @@ export const CONFIG_FLAGS = {
   env: { type: 'string' },
   issuer: { type: 'string' },
   'altinn-url': { type: 'string' },
+  timeout: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagSpec
@@ -47,9 +49,10 @@ export const CONFIG_FLAGS_HELP = `Configuration (flag > environment variable > .
                      MASKINPORTEN_PRIVATE_KEY    the PEM itself (secret stores)
                      MASKINPORTEN_CLIENT_JWK     private JWK as JSON (NAIS); its kid is used
                      MASKINPORTEN_PASSPHRASE     passphrase of an encrypted PEM
-  --env test|prod    WENCHE_ENV                  environment (default prod)
+  --env test|prod    WENCHE_ENV                  environment (default prod; any case, tt02 = test)
   --issuer URL       MASKINPORTEN_ISSUER         issuer override, taken exactly as given
   --altinn-url URL   ALTINN_URL                  Altinn platform override
+  --timeout MS       MASKINPORTEN_TIMEOUT_MS     time limit of each request, milliseconds (default 15000)
   --debug                                        show stacks on errors
 `
 
@@ -79,8 +82,8 @@ export function flagVariables(command: string, values: Partial<Record<ConfigFlag
     if (text.trim() === '') throw new UsageError(`--${flag} needs a value`, command)
     vars[variable] = text
   }
-  if (vars.WENCHE_ENV !== undefined && vars.WENCHE_ENV !== 'test' && vars.WENCHE_ENV !== 'prod') {
-    throw new UsageError(`--env must be test or prod; got ${describeValue(vars.WENCHE_ENV)}`, command)
+  if (vars.WENCHE_ENV !== undefined && envNamed(vars.WENCHE_ENV) === undefined) {
+    throw new UsageError(`--env must be test (or tt02) or prod; got ${describeValue(vars.WENCHE_ENV)}`, command)
   }
   return vars
 }
@@ -170,6 +173,67 @@ export function keyFileOf(settings: Settings): KeyFile | undefined {
   return { path: keyFilePath(given, settings.cwd, variable), given: given !== undefined }
 }
 
+/** The settings that hold a URL, and whether it is an issuer (which gets a trailing slash in a suggestion). */
+const URL_VARIABLES = [
+  ['MASKINPORTEN_ISSUER', true],
+  ['ALTINN_URL', false],
+] as const
+
+/**
+ * What is wrong with the URL in `variable`, if anything, said with the whole value quoted, where it came from
+ * (`--issuer`, `MASKINPORTEN_ISSUER in /x/.env`) and, when the value looks like a host without its scheme
+ * (`localhost:8099`, `test.maskinporten.no`), the URL that was probably meant (`http://localhost:8099/`).
+ * A URL that parses is taken as given (Skyporten's issuers have no trailing slash).
+ *
+ * @example
+ * ```ts
+ * urlProblem(settings, 'MASKINPORTEN_ISSUER') // 'MASKINPORTEN_ISSUER is "localhost:8099", ...; did you mean "http://localhost:8099/"? ...'
+ * ```
+ */
+export function urlProblem(settings: Settings, variable: string): string | undefined {
+  const value = setting(settings, variable)
+  if (value === undefined) return undefined
+  const where = describeSource(settings, variable)
+  if (!describeValue(value).startsWith('"')) return `${where} holds ${describeValue(value)}, not a URL`
+  if (/^https?:\/\/[^/]/i.test(value) && URL.canParse(value)) return undefined
+  const issuer = URL_VARIABLES.find(([name]) => name === variable)?.[1] === true
+  const meant = meantUrl(value, issuer)
+  return (
+    `${where} is ${describeValue(value)}, which is not an http(s) URL` +
+    (meant === undefined ? '.' : `; did you mean ${describeValue(meant)}?`) +
+    ` Set ${variable === 'MASKINPORTEN_ISSUER' ? 'it to the whole issuer, scheme included' : 'it to the whole URL, scheme included'}, or unset it to use the environment's (WENCHE_ENV)`
+  )
+}
+
+/** `localhost:8099` → `http://localhost:8099/`; `test.maskinporten.no` → `https://test.maskinporten.no/`. */
+function meantUrl(value: string, issuer: boolean): string | undefined {
+  // A scheme of its own (`ftp://`, `http:/x`): not a missing one. `localhost:8099` is a host and a port.
+  if (/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(value)) return undefined
+  const bare = value.replace(/^\/+/, '')
+  const host = bare.split(/[/:?#]/, 1)[0] ?? ''
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/i.test(host) || host === '') return undefined
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(host) || !host.includes('.')
+  let url = `${loopback ? 'http' : 'https'}://${bare}`
+  if (!URL.canParse(url)) return undefined
+  if (issuer && new URL(url).pathname === '/' && !url.endsWith('/')) url += '/'
+  return url
+}
+
+/**
+ * Throws `invalid_config` for the first URL setting {@link urlProblem} finds wrong.
+ *
+ * @example
+ * ```ts
+ * checkUrlSettings(loadSettings(flags, ctx)) // before configFromEnv, whose message would name the library's field
+ * ```
+ */
+export function checkUrlSettings(settings: Settings): void {
+  for (const [variable] of URL_VARIABLES) {
+    const problem = urlProblem(settings, variable)
+    if (problem !== undefined) throw new MaskinportenError('invalid_config', `Invalid configuration: ${problem}`)
+  }
+}
+
 /**
  * The library config from the merged settings, through `configFromEnv`, with the key file resolved by
  * {@link keyFileOf} (so that a bad path names its flag or file). Its errors gain where to set what is missing,
@@ -181,6 +245,7 @@ export function configFromSettings(settings: Settings): MaskinportenConfig {
       const value = setting(settings, variable)
       if (value !== undefined) refuseKeyText(value, describeSource(settings, variable), what)
     }
+    checkUrlSettings(settings)
     const file = keyFileOf(settings)
     const vars = file?.given ? { ...settings.vars, MASKINPORTEN_PRIVAT_NOKKEL: file.path } : settings.vars
     return configFromEnv(vars, { cwd: settings.cwd })

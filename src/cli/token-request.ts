@@ -132,6 +132,8 @@ export function tokenRequestFrom(command: string, values: TokenRequestValues, se
 
 /** Everything a command that signs grants needs: the request, the library config, and the config resolved. */
 export interface PreparedRequest {
+  /** The merged settings the request was made from. */
+  settings: Settings
   request: TokenRequest
   config: MaskinportenConfig
   resolved: ResolvedConfig
@@ -146,5 +148,5 @@ export function prepareRequest(
   const settings = loadSettings(flagVariables(command, values), ctx)
   const request = tokenRequestFrom(command, values, settings)
   const config = configFromSettings(settings)
-  return { request, config, resolved: resolveConfig(config) }
+  return { settings, request, config, resolved: resolveConfig(config) }
 }

@@ -3,16 +3,19 @@
  * Everything else goes to stderr. The token comes from the library's `MaskinportenClient`, with its tokens kept in
  * files between runs (file-store.ts) unless `--no-cache`.
  */
+import { statSync } from 'node:fs'
 import type { ClientEvent } from '../client/options.js'
-import { MaskinportenClient } from '../client/client.js'
 import type { RetryOptions } from '../client/retry.js'
+import type { StoredToken } from '../client/store.js'
 import type { TokenResult } from '../client/token-result.js'
+import type { ResolvedConfig } from '../config/config.js'
+import { grantParams } from '../signing/grant.js'
 import type { CliContext } from './context.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes, describeTime } from './output.js'
 import { describeParty } from '../config/fodselsnummer.js'
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
-import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, type Settings } from './settings.js'
+import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, type TokenRequest } from './token-request.js'
 import { parseFlags } from './usage.js'
 
 /** A cached token is used only while more than this is left (milliseconds): the caller needs time to use it. */
@@ -62,7 +65,8 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
     ctx.out(TOKEN_HELP)
     return 0
   }
-  const { request, config, resolved } = prepareRequest('token', values, ctx)
+  const { settings, request, config, resolved } = prepareRequest('token', values, ctx)
+  warnIfKeyFileOpen(settings, ctx)
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const { consent } = request.grant
@@ -73,6 +77,23 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
       : ''
   const store = values['no-cache'] === true ? undefined : new FileTokenStore(cacheDir(ctx.env), { now: ctx.now, warn: ctx.err })
 
+  // A cache hit is answered here, before the client and the HTTP code are loaded: most runs are hits, and loading
+  // them was most of a hit's time. The client would find the same file under the same key, and judge it alike.
+  const keys = cacheKeys(resolved, request)
+  let cached: StoredToken | undefined
+  try {
+    cached = store?.get(altinn ? keys.altinnKey : keys.key)
+  } catch {
+    cached = undefined // the client reads it again, and warns about the cache it cannot use
+  }
+  if (cached !== undefined && ctx.now() < cached.expiresAt - MARGIN_MS) {
+    const result = { ...cached, expiresIn: Math.max(0, Math.round((cached.expiresAt - ctx.now()) / 1000)) }
+    ctx.err(`Cached: ${what}${org}, expires ${describeTime(cached.expiresAt, ctx.now())}\n`)
+    ctx.out(`${values.json === true ? JSON.stringify(responseOf(result)) : cached.accessToken}\n`)
+    return 0
+  }
+  const { MaskinportenClient } = await import('../client/client.js')
+
   // Progress on stderr, from the requests themselves: what is asked, and why it is asked again.
   const announce: typeof globalThis.fetch = (input, init) => {
     ctx.err(
@@ -80,7 +101,8 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
         ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${describeScopes(request.scope)})\n`
         : `Exchanging it at ${resolved.exchangeUrl} for an Altinn token\n`,
     )
-    return resolved.fetch(input, init)
+    // The package's sender is loaded only when a request is made: a cache hit needs no HTTP code.
+    return resolved.fetch ? resolved.fetch(input, init) : import('../http/node-fetch.js').then(({ nodeFetch }) => nodeFetch(input, init))
   }
   let fetched = false
   const onEvent = (event: ClientEvent): void => {
@@ -108,6 +130,47 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   return 0
 }
 
+/**
+ * One warning on stderr when the key file can be read by other users (doctor fails on it; `token` still works, as
+ * a key that has been readable is best replaced, not refused at the moment a token is needed).
+ */
+function warnIfKeyFileOpen(settings: Settings, ctx: CliContext): void {
+  if (process.platform === 'win32') return
+  const file = keyFileOf(settings)
+  if (file === undefined) return
+  let mode: number
+  try {
+    mode = statSync(file.path).mode & 0o777
+  } catch {
+    return // read already, by configFromEnv; a file gone since is not this warning's business
+  }
+  if ((mode & 0o077) === 0) return
+  const octal = mode.toString(8).padStart(4, '0')
+  ctx.err(`Warning: the key file ${file.path} is open to other users (mode ${octal}): chmod 600 ${file.path}\n`)
+}
+
+/**
+ * The keys `MaskinportenClient` files this request's tokens under (its cache key: issuer, client, the scope set,
+ * org, externalRef, resource, consumer org; the Altinn token's with the exchange URL in front), so that `token` can
+ * look in the file store without loading the client. A test holds the two equal.
+ *
+ * @example
+ * ```ts
+ * const { key } = cacheKeys(resolved, { scope: 'altinn:instances.read', grant: { orgNummer: '310702641' } })
+ * const hit = store.get(key)
+ * ```
+ */
+export function cacheKeys(
+  resolved: Pick<ResolvedConfig, 'issuer' | 'clientId' | 'exchangeUrl'>,
+  request: Pick<TokenRequest, 'scope' | 'grant'>,
+): { key: string; altinnKey: string } {
+  const params = grantParams(request.scope, request.grant)
+  const scopeSet = params.scope.split(' ').sort().join(' ')
+  const { issuer, clientId, exchangeUrl } = resolved
+  const parts = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
+  return { key: JSON.stringify(['maskinporten', ...parts]), altinnKey: JSON.stringify(['altinn', exchangeUrl, ...parts]) }
+}
+
 /** `Maskinporten answered 503 on attempt 1; trying again in 0.2 s`. */
 function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
   const service = event.endpoint === 'token' ? 'Maskinporten' : 'Altinn'
@@ -119,7 +182,7 @@ function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
 }
 
 /** The token response as `--json` prints it: `expires_at` in epoch seconds. */
-function responseOf(token: TokenResult): Record<string, string | number> {
+function responseOf(token: Pick<TokenResult, 'accessToken' | 'tokenType' | 'expiresIn' | 'expiresAt' | 'scope'>): Record<string, string | number> {
   return {
     access_token: token.accessToken,
     token_type: token.tokenType,

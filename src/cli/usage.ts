@@ -48,9 +48,7 @@ function parseProblem(argv: string[], options: FlagSpec): string {
   for (const token of tokens) {
     if (token.kind !== 'option') continue
     const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined
-    if (spec === undefined) {
-      return `unknown option ${describeValue(token.rawName)}. A value that starts with a dash goes after --, as in -- -x`
-    }
+    if (spec === undefined) return unknownOption(token.rawName, argv[token.index] ?? token.rawName, options)
     const flag = `--${token.name}`
     if (spec.type === 'boolean' && token.value !== undefined) return `${flag} takes no value`
     const value = token.value
@@ -60,6 +58,68 @@ function parseProblem(argv: string[], options: FlagSpec): string {
     }
   }
   return 'the arguments cannot be parsed'
+}
+
+/**
+ * What to say about an unknown option: "did you mean" for a near miss of a flag name (`--altin`, `--orgnr`); the
+ * advice about values that start with a dash only when the argument looks like such a value (`-eyJ...`, `-5`),
+ * not for a mistyped `--flag`, where it would only confuse.
+ */
+function unknownOption(rawName: string, arg: string, options: FlagSpec): string {
+  const what = `unknown option ${describeValue(rawName)}`
+  if (rawName.startsWith('--')) {
+    const near = suggest(rawName.slice(2), Object.keys(options))
+    return near === undefined ? what : `${what}; did you mean --${near}?`
+  }
+  const shorts = Object.entries(options).filter(([, spec]) => spec.short !== undefined)
+  const short = shorts.find(([, spec]) => spec.short!.toLowerCase() === rawName.slice(1).toLowerCase())
+  // A lone `-x` is a flag typo; `-eyJ...` or `-5` (a cluster, or not a letter) is a value given where a flag was read.
+  const valueShaped = arg.length > 2 || !/^-[A-Za-z]$/.test(arg)
+  if (valueShaped) {
+    return `unknown option ${describeValue(rawName)} (in ${describeValue(arg)}). A value that starts with a dash goes after --, as in -- -x`
+  }
+  return short ? `${what}; did you mean -${short[1].short} (--${short[0]})?` : what
+}
+
+/**
+ * The candidate closest to `input`, if one is close enough to be what was meant: at most one edit (insertion,
+ * deletion, substitution or swap of neighbours) for short words, two from five letters on, or `input` as the start
+ * of exactly one candidate. Case is ignored.
+ *
+ * @example
+ * ```ts
+ * suggest('altin', ['altinn', 'json']) // 'altinn'
+ * suggest('tokn', ['token', 'grant'])  // 'token'
+ * ```
+ */
+export function suggest(input: string, candidates: readonly string[]): string | undefined {
+  const word = input.toLowerCase()
+  if (word.length === 0 || word.length > 64) return undefined
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate.toLowerCase())
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
+  }
+  const allowed = word.length >= 5 ? 2 : 1
+  if (best !== undefined && bestDistance <= allowed) return best
+  const starts = candidates.filter((candidate) => word.length >= 3 && candidate.toLowerCase().startsWith(word))
+  return starts.length === 1 ? starts[0] : undefined
+}
+
+/** Optimal string alignment distance: Levenshtein plus the swap of two neighbouring letters (`tokne`). */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1)
+      rows[i]![j] = d
+    }
+  }
+  return rows[a.length]![b.length]!
 }
 
 /**

@@ -85,7 +85,7 @@ export interface AuthenticatedFetchDeps {
   /** A token for these options (cached; `forceRefresh` for a fresh one). */
   token(options: GetTokenOptions): Promise<{ accessToken: string }>
   /** The `fetch` to use unless the request names another. */
-  fetch: typeof globalThis.fetch
+  fetch: typeof globalThis.fetch | undefined
   /** The time limit (milliseconds) unless the request names another. */
   timeoutMs: number
 }

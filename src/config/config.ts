@@ -5,7 +5,8 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
 import { readFileSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
+import { homedir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
 import { loadSigningKey, type KeySource } from '../signing/keys.js'
@@ -26,6 +27,21 @@ export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment
   prod: Object.freeze({ issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' }),
   test: Object.freeze({ issuer: 'https://test.maskinporten.no/', altinnUrl: 'https://platform.tt02.altinn.no' }),
 })
+
+/**
+ * The environment a `WENCHE_ENV` (or `--env`) value names: `test` or `prod` in any case, and `tt02` (Altinn's name
+ * for its test environment, which pairs with Maskinporten's test) for `test`. Undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * envNamed('TT02') // 'test'
+ * ```
+ */
+export function envNamed(value: string): MaskinportenEnv | undefined {
+  const name = value.trim().toLowerCase()
+  if (name === 'tt02') return 'test'
+  return name === 'test' || name === 'prod' ? name : undefined
+}
 
 /** Default for {@link MaskinportenConfig.timeoutMs}. */
 export const DEFAULT_TIMEOUT_MS = 15_000
@@ -60,7 +76,10 @@ export interface MaskinportenConfig extends KeySource {
   issuer?: string
   /** Overrides the environment's Altinn platform base URL (`https://platform.tt02.altinn.no` for test). */
   altinnUrl?: string
-  /** A `fetch` to use instead of the global one: for proxies, instrumentation or tests. */
+  /**
+   * A `fetch` to send requests with: for proxies, instrumentation or tests. Default: the package's own sender on
+   * `node:http`/`node:https` with keep-alive (it starts faster than the global `fetch`).
+   */
   fetch?: typeof globalThis.fetch
   /** Time limit (in milliseconds) for each HTTP request, body included. Default 15000. */
   timeoutMs?: number
@@ -76,7 +95,8 @@ export interface ResolvedConfig {
   tokenEndpoint: string
   altinnUrl: string
   exchangeUrl: string
-  fetch: typeof globalThis.fetch
+  /** The config's `fetch`; undefined for the default sender (node:http/https with keep-alive). */
+  fetch: typeof globalThis.fetch | undefined
   timeoutMs: number
 }
 
@@ -145,8 +165,9 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
     throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
   }
-  const fetchFn = config.fetch ?? globalThis.fetch
-  if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
+  // Undefined: requests go out through the package's own node:http sender (http/send.ts).
+  const fetchFn = config.fetch
+  if (fetchFn !== undefined && typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
   const key = loadSigningKey(config)
   return {
     clientId,
@@ -179,7 +200,30 @@ export function keyFilePath(path: string | undefined, cwd: string = process.cwd(
       'holds key text, not a path to a key file: put the PEM itself in MASKINPORTEN_PRIVATE_KEY, or the file name here',
     )
   }
+  // `~/` as a shell would expand it: a .env file or `node --env-file` passes it on literally.
+  if (value === '~' || value.startsWith('~/')) return join(homedir(), value.slice(2))
   return isAbsolute(value) ? value : resolve(cwd, value)
+}
+
+/**
+ * Why a key file's text is not a PEM, when it is something else we can name: the public JWK that `keygen` writes
+ * next to the private key, or a JWK at all (whose place is MASKINPORTEN_CLIENT_JWK). Undefined for anything else,
+ * which the key parser judges.
+ */
+function notPemProblem(text: string): string | undefined {
+  const trimmed = text.trim()
+  if (!trimmed.startsWith('{')) return undefined
+  let jwk: unknown
+  try {
+    jwk = JSON.parse(trimmed)
+  } catch {
+    return 'holds JSON-like text, not a PEM private key'
+  }
+  if (jwk === null || typeof jwk !== 'object' || typeof (jwk as { kty?: unknown }).kty !== 'string') return undefined
+  if ((jwk as { d?: unknown }).d === undefined) {
+    return `holds a public JWK (what goes to Digdir's portal), not the private key: point it at the PEM file next to it (${DEFAULT_KEY_FILE} from \`maskinporten keygen\`)`
+  }
+  return 'holds a private JWK, not a PEM: put the JWK in MASKINPORTEN_CLIENT_JWK instead'
 }
 
 /** Options for {@link configFromEnv}. */
@@ -201,11 +245,12 @@ function envError(variable: string, problem: string, cause?: unknown): Maskinpor
  * | `MASKINPORTEN_KID` | key id (required unless `MASKINPORTEN_CLIENT_JWK` carries one) |
  * | `MASKINPORTEN_PRIVATE_KEY` | the PEM itself, for secret stores |
  * | `MASKINPORTEN_CLIENT_JWK` | private JWK as JSON (NAIS); its `kid` is used |
- * | `MASKINPORTEN_PRIVAT_NOKKEL` | path to the PEM file; default `maskinporten_privat.pem` |
+ * | `MASKINPORTEN_PRIVAT_NOKKEL` | path to the PEM file (`~/` is the home directory); default `maskinporten_privat.pem` |
  * | `MASKINPORTEN_PASSPHRASE` | passphrase of an encrypted PEM |
- * | `WENCHE_ENV` | `test` or `prod` (default `prod`) |
+ * | `WENCHE_ENV` | `test` (also `tt02`) or `prod`, in any case (default `prod`) |
  * | `MASKINPORTEN_ISSUER` | issuer override |
  * | `ALTINN_URL` | Altinn platform override |
+ * | `MASKINPORTEN_TIMEOUT_MS` | time limit of each request in milliseconds (`timeoutMs`, default 15000) |
  *
  * The key source is the first present of `MASKINPORTEN_PRIVATE_KEY`, `MASKINPORTEN_CLIENT_JWK`,
  * `MASKINPORTEN_PRIVAT_NOKKEL` (or its default file). A missing or bad variable is named in the error.
@@ -229,15 +274,24 @@ export function configFromEnv(
 
   const wencheEnv = get('WENCHE_ENV')
   if (wencheEnv !== undefined) {
-    if (wencheEnv !== 'test' && wencheEnv !== 'prod') {
-      throw envError('WENCHE_ENV', `must be "test" or "prod", got ${describeValue(wencheEnv)}`)
+    const named = envNamed(wencheEnv)
+    if (named === undefined) {
+      throw envError('WENCHE_ENV', `must be "test" (or "tt02") or "prod", got ${describeValue(wencheEnv)}`)
     }
-    config.env = wencheEnv
+    config.env = named
   }
   const issuer = get('MASKINPORTEN_ISSUER')
   if (issuer) config.issuer = issuer
   const altinnUrl = get('ALTINN_URL')
   if (altinnUrl) config.altinnUrl = altinnUrl
+  const timeout = get('MASKINPORTEN_TIMEOUT_MS')
+  if (timeout !== undefined) {
+    const ms = Number(timeout)
+    if (!/^\d+$/.test(timeout) || ms <= 0 || ms > MAX_TIMEOUT_MS) {
+      throw envError('MASKINPORTEN_TIMEOUT_MS', `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${describeValue(timeout)}`)
+    }
+    config.timeoutMs = ms
+  }
   const passphrase = env.MASKINPORTEN_PASSPHRASE
   if (passphrase) config.passphrase = passphrase
 
@@ -265,16 +319,27 @@ export function configFromEnv(
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
     const full = keyFilePath(given, options.cwd, variable)
+    let text: string
     try {
-      config.privateKeyPem = readFileSync(full, 'utf8')
+      text = readFileSync(full, 'utf8')
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EISDIR') {
+        throw envError(
+          variable,
+          `names "${full}", which is a directory: name the PEM file in it (${DEFAULT_KEY_FILE} from \`maskinporten keygen\`)`,
+        )
+      }
+      const why = code === 'ENOENT' ? 'does not exist' : 'cannot be read'
       throw envError(
         variable,
         `names "${full}", which ${why}; set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file, or MASKINPORTEN_PRIVATE_KEY to the PEM itself`,
         err,
       )
     }
+    const problem = notPemProblem(text)
+    if (problem !== undefined) throw envError(variable, `names "${full}", which ${problem}`)
+    config.privateKeyPem = text
   }
 
   const kid = get('MASKINPORTEN_KID') ?? jwkKid

@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// Node's types for the published declarations: see src/index.ts.
 /**
  * A strict local Maskinporten + Altinn for tests, CI without internet, and the demo. Also the package subpath
  * `wenche-maskinporten/emulator`.

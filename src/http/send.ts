@@ -3,6 +3,7 @@
  * turned into a {@link MaskinportenError}. What an answer means is for `exchange/maskinporten.ts` and `exchange/altinn.ts`.
  */
 import { MaskinportenError, type MaskinportenErrorCode } from '../errors/errors.js'
+import { nodeFetch } from './node-fetch.js'
 import { VERSION } from './version.js'
 
 /** Sent with every request, so that server logs can tell us apart. */
@@ -21,7 +22,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
   headers: Record<string, string>
   body?: string
-  fetch: typeof globalThis.fetch
+  /** The caller's `fetch`; default {@link nodeFetch} (node:http/https with keep-alive). */
+  fetch?: typeof globalThis.fetch | undefined
   /** Limit (in milliseconds) for the whole exchange, body included. */
   timeoutMs: number
   /** Aborts the request early (the caller gave up). */
@@ -112,7 +114,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
       redirect: 'manual',
     }
     if (req.body !== undefined) init.body = req.body
-    const res = await req.fetch(req.url, init)
+    const res = await (req.fetch ?? nodeFetch)(req.url, init)
     const body = req.maxBodyBytes === undefined ? await res.text() : await readCapped(res, req)
     return { status: res.status, headers: res.headers, body }
   } catch (err) {

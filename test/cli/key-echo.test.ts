@@ -79,7 +79,7 @@ test('a PEM or a private JWK in any flag, variable or argument: no line of it is
   }
   // The failure is still explained: the setting is named or the value described.
   const said = (name: string) => results.find(([n]) => n === name)![1].stderr
-  assert.match(said('PEM in token --env'), /--env must be test or prod; got \(\d+ characters, not shown: looks like key material\)/)
+  assert.match(said('PEM in token --env'), /--env must be test \(or tt02\) or prod; got \(\d+ characters, not shown: looks like key material\)/)
   assert.match(said('PEM in decode <key>'), /unknown option \(\d+ characters, not shown: looks like key material\)/)
   assert.match(said('PEM in token --scope as its own argument'), /--scope's value starts with a dash; if that is meant, write --scope=VALUE/)
   assert.match(said('JWK in token, an argument'), /unexpected argument \(\d+ characters, not shown/)
@@ -93,7 +93,7 @@ test('a PEM or a private JWK in any flag, variable or argument: no line of it is
   const doctor = results.find(([n]) => n === 'PEM in doctor: client id, kid, env, scope, consumer org')![1].stdout
   assert.match(doctor, /^✗ MASKINPORTEN_CLIENT_ID: MASKINPORTEN_CLIENT_ID holds \(\d+ characters, not shown/m)
   assert.match(doctor, /^✗ MASKINPORTEN_KID: MASKINPORTEN_KID holds \(\d+ characters, not shown/m)
-  assert.match(doctor, /^✗ WENCHE_ENV: \(\d+ characters, not shown: looks like key material\) \(from the environment\) must be test or prod/m)
+  assert.match(doctor, /^✗ WENCHE_ENV: \(\d+ characters, not shown: looks like key material\) \(from the environment\) must be test \(or tt02\) or prod/m)
   assert.match(doctor, /^✗ request: MASKINPORTEN_SCOPES holds \(\d+ characters, not shown/m)
   assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
 })

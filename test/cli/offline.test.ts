@@ -40,7 +40,7 @@ test('--help, <cmd> --help and --version exit 0; no command, an unknown command 
   assert.doesNotMatch(badFlag.stderr, /\n\s+at /, 'no stack')
   const badEnv = await run(['token', '--env', 'dev'])
   assert.equal(badEnv.code, 2)
-  assert.match(badEnv.stderr, /--env must be test or prod/)
+  assert.match(badEnv.stderr, /--env must be test \(or tt02\) or prod/)
   const conflict = await run(['token', '--admin', '--skattemelding'])
   assert.equal(conflict.code, 2)
 })
@@ -161,7 +161,7 @@ test('doctor --offline: a good setup passes; each broken one fails with its fix'
     assert.equal(missing.code, 1)
     assert.match(missing.stdout, /✗ MASKINPORTEN_CLIENT_ID: not set: .*--client-id/)
     assert.match(missing.stdout, /✗ MASKINPORTEN_KID: not set/)
-    assert.match(missing.stdout, /✗ WENCHE_ENV: "staging" \(from \.env\) must be test or prod/)
+    assert.match(missing.stdout, /✗ WENCHE_ENV: "staging" \(from \.env\) must be test \(or tt02\) or prod/)
 
     chmodSync(join(cwd, 'maskinporten_privat.pem'), 0o644)
     const open = await doctor({ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: kid })

@@ -9,7 +9,7 @@ import { ROOT } from '../support/paths.ts'
 const root = ROOT
 
 describe('e2e: the demo', () => {
-  it('runs every flow, shows a rejection, exits 0, prints no token', async () => {
+  it('runs every flow and the client (three calls, one request), shows a rejection, exits 0, prints no token', async () => {
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
       execFile(process.execPath, ['build/examples/demo.js'], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) =>
         err ? reject(Object.assign(err, { stdout, stderr })) : resolve({ stdout, stderr }),
@@ -20,6 +20,7 @@ describe('e2e: the demo', () => {
     }
     assert.match(stdout, /MaskinportenError maskinporten_error: HTTP 400, invalid_grant, MP-120/)
     assert.match(stdout, /lifetime 1800 s/)
+    assert.match(stdout, /^client\.getToken\(\{ scope \}\) three times: 1 request to Maskinporten, one token$/m)
     // The onboarding, step by step.
     assert.match(stdout, /ensureSystem\(\{ id: '991825827_wenche2', \.\.\. \}\)\n  -> created/)
     assert.match(stdout, /requestSystemUser\(\{ partyOrgNo: '974760223', \.\.\. \}\)\n  -> created request [0-9a-f-]{36}, status New/)

@@ -281,10 +281,13 @@ test('an abort signal from the caller ends the request', async () => {
   assert.match(err.message, /aborted/)
 })
 
-test('a port that fetch refuses to use is named as such', async () => {
-  const err = await failure(getAdminToken(config({ issuer: 'http://127.0.0.1:9/' })))
+test('a port that the global fetch refuses to use is named as such', async () => {
+  const err = await failure(getAdminToken(config({ issuer: 'http://127.0.0.1:9/', fetch: globalThis.fetch })))
   assert.equal(err.code, 'maskinporten_request_failed')
   assert.match(err.message, /refuses to connect to this port/)
+  // The default sender (node:http) has no such list: the port is simply closed.
+  const direct = await failure(getAdminToken(config({ issuer: 'http://127.0.0.1:9/' })))
+  assert.match(direct.message, /connection refused \(ECONNREFUSED\)/)
 })
 
 test('a grant echoed in error_description is masked in the message, the field and the body', async () => {

@@ -1,0 +1,83 @@
+// `maskinporten token` as a process, against a bare Node start (`node -e ''`): with a warm token cache (a file hit:
+// no key, no request needed) and a cold one (a grant, a request to the emulator, a file written). The three are run
+// in alternating rounds in one run and the median of each is reported, so a busy neighbour weighs on all alike. The
+// environment is clean (no NODE_EXTRA_CA_CERTS or NODE_OPTIONS, which add to every start and hide the gap).
+// CLI_BENCH_BEFORE=/path/to/an/older/dist/cli/main.js times that build too, in the same rounds, for a before/after.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEmulator } from '../src/emulator/index.js'
+import { generateSigningKey } from '../src/signing/keys.js'
+import { ROOT } from '../test/support/paths.js'
+
+const ROUNDS = 15
+const BIN = join(ROOT, 'dist', 'cli', 'main.js')
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+/** Milliseconds from spawn to exit; fails on a non-zero exit. */
+function timed(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const start = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`))
+      else resolve(Number(process.hrtime.bigint() - start) / 1e6)
+    })
+  })
+}
+
+export default async function bench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-bench-'))
+  const key = await generateSigningKey()
+  const emu = await startEmulator({
+    clients: [{ clientId: 'bench-cli', orgNummer: '991825827', jwks: { keys: [key.publicJwk] }, scopes: ['altinn:instances.read', 'altinn:instances.write'] }],
+  })
+  try {
+    const keyFile = join(dir, 'maskinporten_privat.pem')
+    writeFileSync(keyFile, key.privateKeyPem, { mode: 0o600 })
+    const base = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      MASKINPORTEN_CLIENT_ID: 'bench-cli',
+      MASKINPORTEN_KID: key.kid,
+      MASKINPORTEN_PRIVAT_NOKKEL: keyFile,
+      MASKINPORTEN_ISSUER: emu.issuer,
+      ALTINN_URL: emu.altinnUrl,
+    }
+    const builds = [{ name: 'this build', bin: BIN }]
+    if (process.env.CLI_BENCH_BEFORE) builds.push({ name: 'before', bin: process.env.CLI_BENCH_BEFORE })
+    const bare: number[] = []
+    const times = builds.map((build, i) => ({ ...build, warmEnv: { ...base, XDG_CACHE_HOME: join(dir, `warm-${i}`) }, warm: [] as number[], cold: [] as number[] }))
+    for (const t of times) await timed([t.bin, 'token'], t.warmEnv) // fills its warm cache
+    for (let round = 0; round < ROUNDS; round++) {
+      bare.push(await timed(['-e', ''], base))
+      for (const t of times) {
+        t.warm.push(await timed([t.bin, 'token'], t.warmEnv))
+        const coldDir = join(dir, `cold-${round}`)
+        t.cold.push(await timed([t.bin, 'token'], { ...base, XDG_CACHE_HOME: coldDir }))
+        rmSync(coldDir, { recursive: true, force: true })
+      }
+    }
+    const b = median(bare)
+    const range = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`
+    console.log(`${ROUNDS} alternating rounds, medians (min–max):`)
+    console.log(`  node -e ''                                  ${b.toFixed(1)} ms (${range(bare)})`)
+    for (const t of times) {
+      const [w, c] = [median(t.warm), median(t.cold)]
+      console.log(`  ${t.name.padEnd(10)} token, warm cache   ${w.toFixed(1)} ms (${range(t.warm)})  ${(w / b).toFixed(2)}× bare   goal ≤ 1.2×`)
+      console.log(`  ${t.name.padEnd(10)} token, cold cache   ${c.toFixed(1)} ms (${range(t.cold)})  ${(c / w).toFixed(2)}× its warm, ${(c / b).toFixed(2)}× bare   goal ≤ 1.5× warm`)
+    }
+    console.log(`  emulator: ${emu.stats().token.issued} tokens issued (a warm-up + ${ROUNDS} cold per build)`)
+  } finally {
+    await emu.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
