@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs'
 import type { ClientEvent } from '../client/options.js'
 import type { RetryOptions } from '../client/retry.js'
+import { cacheKeysFor, type CacheKeys } from '../client/cache-keys.js'
 import type { StoredToken } from '../client/store.js'
 import type { TokenResult } from '../client/token-result.js'
 import type { ResolvedConfig } from '../config/config.js'
@@ -163,12 +164,8 @@ function warnIfKeyFileOpen(settings: Settings, ctx: CliContext): void {
 export function cacheKeys(
   resolved: Pick<ResolvedConfig, 'issuer' | 'clientId' | 'exchangeUrl'>,
   request: Pick<TokenRequest, 'scope' | 'grant'>,
-): { key: string; altinnKey: string } {
-  const params = grantParams(request.scope, request.grant)
-  const scopeSet = params.scope.split(' ').sort().join(' ')
-  const { issuer, clientId, exchangeUrl } = resolved
-  const parts = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
-  return { key: JSON.stringify(['maskinporten', ...parts]), altinnKey: JSON.stringify(['altinn', exchangeUrl, ...parts]) }
+): CacheKeys {
+  return cacheKeysFor(resolved, grantParams(request.scope, request.grant))
 }
 
 /** `Maskinporten answered 503 on attempt 1; trying again in 0.2 s`. */

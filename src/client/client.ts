@@ -28,6 +28,7 @@ import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } fro
 import { decodeToken } from '../exchange/token.js'
 import { partyKey } from '../config/fodselsnummer.js'
 import { TokenResult } from './token-result.js'
+import { cacheKeysFor } from './cache-keys.js'
 import { authenticatedFetch, type AuthenticatedRequestInit, type AuthenticatedResponse } from './authenticated-fetch.js'
 
 /** A normalised request: its grant parameters and its cache keys (Maskinporten's and Altinn's). */
@@ -267,17 +268,9 @@ export class MaskinportenClient {
   }
 
   #newTarget(params: GrantParams): Target {
-    const { issuer, clientId, exchangeUrl } = this.#config
-    // The scope set, not the string: "a b" and "b a" are one token.
-    const scopeSet = params.scope.split(' ').sort().join(' ')
-    // Everything that changes the Maskinporten token changes the Altinn token made from it.
-    const request = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
-    // Keys are shown in events and name cache files: a consent is its id and a hash of who gave it.
-    if (params.consent !== undefined) request.push(`consent:${params.consent.id}:${partyKey(params.consent.from)}`)
     const target: Target = {
       params,
-      key: JSON.stringify(['maskinporten', ...request]),
-      altinnKey: JSON.stringify(['altinn', exchangeUrl, ...request]),
+      ...cacheKeysFor(this.#config, params),
       fetchToken: (flight) => this.#fetchMaskinporten(target, flight),
       fetchAltinn: (flight) => this.#fetchAltinn(target, flight),
     }
