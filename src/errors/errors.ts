@@ -189,6 +189,30 @@ export function isFinal(err: unknown): boolean {
   return typeof err === 'object' && err !== null && FINAL.has(err)
 }
 
+/** Longest message of a cause we keep (characters). */
+const MAX_CAUSE_CHARS = 300
+
+/**
+ * What a library call (fetch, crypto) threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was sent, anything after
+ * `Bearer`, what Node quotes after `Received`) and capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the
+ * original chain is not kept, so neither can reach `cause`, `JSON.stringify` or `util.inspect`.
+ */
+export function safeCause(err: unknown, secrets: readonly string[] = [], depth = 0): Error | undefined {
+  if (depth >= 4 || err === null || typeof err !== 'object') return undefined
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }
+  const name = typeof e.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error'
+  // Node's argument errors quote the value they got (`Received type string ('...')`): never kept.
+  const raw = typeof e.message === 'string' ? e.message.replace(/\.?\s*Received[\s\S]*$/, '') : ''
+  const message = cap(withoutCredentials(scrub(raw, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
+  const inner = safeCause(e.cause, secrets, depth + 1)
+  const out = new Error(message, inner === undefined ? undefined : { cause: inner })
+  if (name !== 'Error') Object.defineProperty(out, 'name', { value: name, enumerable: false, configurable: true })
+  if (typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)) Object.assign(out, { code: e.code })
+  // The stack would name the scrubbed message again and our frames only: keep it short.
+  out.stack = `${name}: ${message}`
+  return out
+}
+
 /** Cuts text to `max` characters, saying how much was left out. */
 export function cap(text: string, max: number = MAX_ERROR_BODY_CHARS): string {
   return text.length > max ? `${text.slice(0, max)}… [${text.length - max} more characters]` : text

@@ -2,7 +2,7 @@
  * The one place that calls `fetch`: one attempt, bounded by a timeout, and every way it can fail without an answer
  * turned into a {@link MaskinportenError}. What an answer means is for `exchange/maskinporten.ts` and `exchange/altinn.ts`.
  */
-import { cap, markFinal, MaskinportenError, scrub, withoutCredentials, type MaskinportenErrorCode } from '../errors/errors.js'
+import { markFinal, MaskinportenError, safeCause, withoutCredentials, type MaskinportenErrorCode } from '../errors/errors.js'
 import { VERSION } from './version.js'
 
 /** Most bytes read of an answer by default, counted after decompression (a token answer is a few KB). */
@@ -45,8 +45,7 @@ const ANSWER_CODE = {
   altinn_exchange_failed: 'altinn_exchange_error',
 } as const satisfies Record<HttpRequest['failCode'], MaskinportenErrorCode>
 
-/** Longest message of a cause we keep (characters). */
-const MAX_CAUSE_CHARS = 300
+
 
 // Node's fetch wraps the socket error in `cause`; these are the codes worth naming to a user.
 const NETWORK_REASONS: Record<string, string> = {
@@ -72,26 +71,6 @@ function networkCode(err: unknown): string | undefined {
     if (typeof code === 'string') return code
   }
   return undefined
-}
-
-/**
- * What fetch threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was sent, anything after
- * `Bearer`) and capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the
- * original chain is not kept, so neither can reach `cause`, `JSON.stringify` or `util.inspect`.
- */
-export function safeCause(err: unknown, secrets: readonly string[] = [], depth = 0): Error | undefined {
-  if (depth >= 4 || err === null || typeof err !== 'object') return undefined
-  const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }
-  const name = typeof e.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error'
-  const raw = typeof e.message === 'string' ? e.message : ''
-  const message = cap(withoutCredentials(scrub(raw, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
-  const inner = safeCause(e.cause, secrets, depth + 1)
-  const out = new Error(message, inner === undefined ? undefined : { cause: inner })
-  if (name !== 'Error') Object.defineProperty(out, 'name', { value: name, enumerable: false, configurable: true })
-  if (typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)) Object.assign(out, { code: e.code })
-  // The stack would name the scrubbed message again and our frames only: keep it short.
-  out.stack = `${name}: ${message}`
-  return out
 }
 
 function noAnswer(req: HttpRequest, rawErr: unknown, timedOut: boolean): MaskinportenError {
