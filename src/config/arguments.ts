@@ -22,7 +22,7 @@ const MAX_LIST_ITEMS = 1000
 export function optionsObject(value: unknown, name: string): Record<string, unknown> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidConfig(name, `must be an object, got ${describeValue(value)}`)
+    throw invalidConfig(name, `must be an object, got ${describeValue(value, false)}`)
   }
   return value as Record<string, unknown>
 }
@@ -87,7 +87,7 @@ export function requestFields(value: unknown, name: string): RequestFields {
   const resource = textOrList(field(opts, 'resource', name), 'resource')
   if (resource !== undefined) out.resource = resource
   const force = field(opts, 'forceRefresh', name)
-  if (force !== undefined && typeof force !== 'boolean') throw invalidConfig('forceRefresh', `must be true or false, got ${describeValue(force)}`)
+  if (force !== undefined && typeof force !== 'boolean') throw invalidConfig('forceRefresh', `must be true or false, got ${describeValue(force, false)}`)
   if (force !== undefined) out.forceRefresh = force
   return out
 }
@@ -96,5 +96,5 @@ export function requestFields(value: unknown, name: string): RequestFields {
 export function optionalSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined
   if (value instanceof AbortSignal) return value
-  throw invalidConfig('signal', `must be an AbortSignal, got ${describeValue(value)}`)
+  throw invalidConfig('signal', `must be an AbortSignal, got ${describeValue(value, false)}`)
 }

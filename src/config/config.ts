@@ -129,7 +129,28 @@ function checkText(value: unknown, field: string, what: string): string {
  * field, or `jwt_sign_failed` for an unusable key. Never sends anything.
  */
 export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given)}`)
+  let passphrase: unknown
+  return maskingPassphrase(
+    () => passphrase,
+    () => resolveChecked(given, (p) => (passphrase = p)),
+  )
+}
+
+/** Runs `fn`; an error quoting the passphrase (pasted into another field as well) has it masked. */
+function maskingPassphrase<T>(passphrase: () => unknown, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    const secret = passphrase()
+    if (err instanceof MaskinportenError && typeof secret === 'string' && secret.length >= 4 && err.message.includes(secret)) {
+      throw new MaskinportenError(err.code, err.message.split(secret).join('[passphrase masked]'), err.cause === undefined ? {} : { cause: err.cause })
+    }
+    throw err
+  }
+}
+
+function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: unknown) => void): ResolvedConfig {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given, false)}`)
   // Each field read once, through a guard: a getter that throws, or a Proxy, cannot get past as a TypeError.
   const raw = optionsObject(given, 'config')
   const config = {} as Record<string, unknown>
@@ -137,6 +158,7 @@ export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
     const value = field(raw, name, 'config')
     if (value !== undefined) config[name] = value
   }
+  sawPassphrase(config.passphrase)
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
   const kid = checkText(config.kid, 'kid', 'the key id registered with the public key on the client')
   const env = config.env ?? 'prod'
@@ -166,7 +188,7 @@ export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
   // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); beyond that Node fires at once.
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs)}`)
+    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs, false)}`)
   }
   const fetchFn = config.fetch ?? globalThis.fetch
   if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
@@ -242,8 +264,25 @@ export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: ConfigFromEnvOptions = {},
 ): MaskinportenConfig {
+  let passphrase: unknown
+  return maskingPassphrase(
+    () => passphrase,
+    () => {
+      if (env !== null && typeof env === 'object') {
+        try {
+          passphrase = env.MASKINPORTEN_PASSPHRASE
+        } catch {
+          // read again, and refused, below
+        }
+      }
+      return fromEnv(env, options)
+    },
+  )
+}
+
+function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnvOptions): MaskinportenConfig {
   const vars = optionsObject(env, 'env')
-  if (options === null || typeof options !== 'object') throw invalidConfig('options', `must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object') throw invalidConfig('options', `must be an object, got ${describeValue(options, false)}`)
   const get = (name: string): string | undefined => {
     const raw = field(vars, name, 'env')
     if (raw !== undefined && typeof raw !== 'string') throw envError(name, `must be text, got ${describeValue(raw)}`)
@@ -293,7 +332,7 @@ export function configFromEnv(
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
     const cwd: unknown = options.cwd
-    if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd)}`)
+    if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd, false)}`)
     const full = keyFilePath(given, cwd, variable)
     try {
       config.privateKeyPem = readFileSync(full, 'utf8')

@@ -143,9 +143,11 @@ export function withoutCredentials(text: string): string {
  * describeValue('staging') // '"staging"'
  * describeValue(pemText)   // '(1704 characters, not shown: looks like key material)'
  * describeValue(10n)       // 'a BigInt'
+ * describeValue('5000', false) // 'a string of 4 characters' (where no string belongs, none is quoted)
  * ```
  */
-export function describeValue(value: unknown): string {
+export function describeValue(value: unknown, quoteStrings = true): string {
+  if (!quoteStrings && typeof value === 'string') return `a string of ${value.length} characters`
   switch (typeof value) {
     case 'undefined':
       return 'nothing'
@@ -203,7 +205,9 @@ export function safeCause(err: unknown, secrets: readonly string[] = [], depth =
   const name = typeof e.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error'
   // Node's argument errors quote the value they got (`Received type string ('...')`): never kept.
   const raw = typeof e.message === 'string' ? e.message.replace(/\.?\s*Received[\s\S]*$/, '') : ''
-  const message = cap(withoutCredentials(scrub(raw, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
+  const keyLike = /-----BEGIN|PRIVATE KEY|"(d|p|q|dp|dq|qi)"\s*:/.test(raw)
+  const text = keyLike ? '(message not kept: it quotes key material)' : raw.replace(/[A-Za-z0-9+/=_-]{60,}/g, '[long base64 masked]')
+  const message = cap(withoutCredentials(scrub(text, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
   const inner = safeCause(e.cause, secrets, depth + 1)
   const out = new Error(message, inner === undefined ? undefined : { cause: inner })
   if (name !== 'Error') Object.defineProperty(out, 'name', { value: name, enumerable: false, configurable: true })
