@@ -27,7 +27,14 @@ export function optionsObject(value: unknown, name: string): Record<string, unkn
   return value as Record<string, unknown>
 }
 
-/** One field of an options object, read once; a throwing getter or Proxy trap is `invalid_config`, not a crash. */
+/**
+ * One field of an options object, read once; a throwing getter or Proxy trap is `invalid_config`, not a crash.
+ *
+ * @example
+ * ```ts
+ * const scope = field(options, 'scope', 'options')
+ * ```
+ */
 export function field(options: Record<string, unknown>, name: string, where: string): unknown {
   try {
     return options[name]
@@ -92,7 +99,14 @@ export function requestFields(value: unknown, name: string): RequestFields {
   return out
 }
 
-/** A caller's `AbortSignal`, if given; anything else is refused rather than failing inside fetch. */
+/**
+ * A caller's `AbortSignal`, if given; anything else is refused rather than failing inside fetch.
+ *
+ * @example
+ * ```ts
+ * const signal = optionalSignal(opts.signal) // AbortSignal | undefined
+ * ```
+ */
 export function optionalSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined
   if (value instanceof AbortSignal) return value

@@ -22,7 +22,7 @@ export interface Environment {
   altinnUrl: string
 }
 
-/** The issuers and Altinn platforms of Digdir's environments (PROTOCOL.md §1). */
+/** The issuers and Altinn platforms of Digdir's environments (Digdir's well-known endpoints page and Altinn's environment list). */
 export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment>>> = Object.freeze({
   prod: Object.freeze({ issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' }),
   test: Object.freeze({ issuer: 'https://test.maskinporten.no/', altinnUrl: 'https://platform.tt02.altinn.no' }),

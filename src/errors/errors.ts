@@ -126,7 +126,14 @@ const MAX_QUOTED_CHARS = 100
 /** `scheme://user:password@`: the credentials part of a URL. */
 const URL_CREDENTIALS = /(\/\/)[^/?#@\s]*@/g
 
-/** The text with any URL credentials (`https://user:secret@host`) replaced by `[credentials masked]@`. */
+/**
+ * The text with any URL credentials (`https://user:secret@host`) replaced by `[credentials masked]@`.
+ *
+ * @example
+ * ```ts
+ * withoutCredentials('https://u:p@host/') // 'https://[credentials masked]@host/'
+ * ```
+ */
 export function withoutCredentials(text: string): string {
   return text.replace(URL_CREDENTIALS, '$1[credentials masked]@')
 }
@@ -180,13 +187,27 @@ export function describeValue(value: unknown, quoteStrings = true): string {
 /** Errors that another attempt cannot cure although their code and status usually could (an oversized answer). */
 const FINAL = new WeakSet<object>()
 
-/** Marks `err` as not worth retrying; returns it. */
+/**
+ * Marks `err` as not worth retrying; returns it.
+ *
+ * @example
+ * ```ts
+ * throw markFinal(new MaskinportenError('maskinporten_error', 'body too large', { status: 200 }))
+ * ```
+ */
 export function markFinal<E extends Error>(err: E): E {
   FINAL.add(err)
   return err
 }
 
-/** True for an error {@link markFinal} marked. */
+/**
+ * True for an error {@link markFinal} marked.
+ *
+ * @example
+ * ```ts
+ * if (isFinal(err)) throw err // do not retry
+ * ```
+ */
 export function isFinal(err: unknown): boolean {
   return typeof err === 'object' && err !== null && FINAL.has(err)
 }
@@ -195,9 +216,15 @@ export function isFinal(err: unknown): boolean {
 const MAX_CAUSE_CHARS = 300
 
 /**
- * What a library call (fetch, crypto) threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was sent, anything after
- * `Bearer`, what Node quotes after `Received`) and capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the
- * original chain is not kept, so neither can reach `cause`, `JSON.stringify` or `util.inspect`.
+ * What a library call (fetch, crypto) threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was
+ * sent, anything after `Bearer`, what Node quotes after `Received`, key text, long base64, URL credentials) and
+ * capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the original chain is
+ * not kept, so none of it can reach `cause`, `JSON.stringify` or `util.inspect`.
+ *
+ * @example
+ * ```ts
+ * new MaskinportenError('maskinporten_request_failed', 'no answer', { cause: safeCause(err, [grant]) })
+ * ```
  */
 export function safeCause(err: unknown, secrets: readonly string[] = [], depth = 0): Error | undefined {
   if (depth >= 4 || err === null || typeof err !== 'object') return undefined
