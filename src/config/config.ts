@@ -4,10 +4,10 @@
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
 import { field, optionsObject } from './arguments.js'
 import { loadSigningKey, type KeySource } from '../signing/keys.js'
 
@@ -227,6 +227,22 @@ export function keyFilePath(path: string | undefined, cwd: string = process.cwd(
   return isAbsolute(value) ? value : resolve(cwd, value)
 }
 
+/**
+ * A key file's text: a regular file of at most {@link MAX_KEY_CHARS} bytes. Opened without blocking, so a FIFO or a
+ * device named by mistake is refused (`EFTYPE`) instead of hanging the process.
+ */
+function readKeyFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+  try {
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' })
+    if (stats.size > MAX_KEY_CHARS) throw Object.assign(new Error('too large'), { code: 'EFBIG' })
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Options for {@link configFromEnv}. */
 export interface ConfigFromEnvOptions {
   /** Directory that a relative `MASKINPORTEN_PRIVAT_NOKKEL` is read from. Default: the current directory. */
@@ -335,13 +351,14 @@ function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnv
     if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd, false)}`)
     const full = keyFilePath(given, cwd, variable)
     try {
-      config.privateKeyPem = readFileSync(full, 'utf8')
+      config.privateKeyPem = readKeyFile(full)
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
+      const code = (err as NodeJS.ErrnoException).code
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EFTYPE' ? 'is not a regular file' : code === 'EFBIG' ? `is over ${MAX_KEY_CHARS} bytes` : 'cannot be read'
       throw envError(
         variable,
         `names "${full}", which ${why}; set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file, or MASKINPORTEN_PRIVATE_KEY to the PEM itself`,
-        err,
+        safeCause(err),
       )
     }
   }
