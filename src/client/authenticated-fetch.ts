@@ -143,7 +143,7 @@ export async function authenticatedFetch(
       ...(init.signal ? { signal: init.signal } : {}),
       failCode: 'api_request_failed',
       service: init.service ?? 'the API',
-      maxBodyBytes,
+      maxBytes: maxBodyBytes,
     })
     return new AuthenticatedResponse(res.status, res.headers, res.body, target.href, forceRefresh)
   }

@@ -4,11 +4,12 @@
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
+import { field, optionsObject } from './arguments.js'
 import { loadSigningKey, type KeySource } from '../signing/keys.js'
 
 /** Digdir's two Maskinporten environments. `test` pairs with Altinn's tt02. */
@@ -22,7 +23,7 @@ export interface Environment {
   altinnUrl: string
 }
 
-/** The issuers and Altinn platforms of Digdir's environments (PROTOCOL.md §1). */
+/** The issuers and Altinn platforms of Digdir's environments (Digdir's well-known endpoints page and Altinn's environment list). */
 export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment>>> = Object.freeze({
   prod: Object.freeze({ issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' }),
   test: Object.freeze({ issuer: 'https://test.maskinporten.no/', altinnUrl: 'https://platform.tt02.altinn.no' }),
@@ -45,6 +46,9 @@ export function envNamed(value: string): MaskinportenEnv | undefined {
 
 /** Default for {@link MaskinportenConfig.timeoutMs}. */
 export const DEFAULT_TIMEOUT_MS = 15_000
+
+/** Longest key text taken (characters): an RSA 4096 PEM is about 3.3 KB, encrypted a little more. */
+const MAX_KEY_CHARS = 64 * 1024
 
 /** The longest timer Node can set. */
 const MAX_TIMEOUT_MS = 2_147_483_647
@@ -122,12 +126,21 @@ function checkUrl(value: unknown, field: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw invalidConfig(field, `must be an http(s) URL, got ${describeValue(url.protocol)}`)
   }
+  // A password in the URL would be sent to every hop and printed in every message that names the URL.
+  if (url.username !== '' || url.password !== '') {
+    throw invalidConfig(field, 'must not carry credentials (user:password@); neither Maskinporten nor Altinn takes them')
+  }
+  if (value.length > 2048 || /[\u0000-\u0020\u007f]/.test(value)) {
+    throw invalidConfig(field, `must be a URL without white space or control characters, got ${describeValue(value)}`)
+  }
   return value
 }
 
 function checkText(value: unknown, field: string, what: string): string {
+  if (value !== undefined && value !== null && typeof value !== 'string') throw invalidConfig(field, `must be a string: ${what}; got ${describeValue(value)}`)
   if (typeof value !== 'string' || value.trim() === '') throw invalidConfig(field, `is required: ${what}`)
   if (value !== value.trim()) throw invalidConfig(field, 'has leading or trailing white space')
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidConfig(field, 'holds a control character')
   return value
 }
 
@@ -135,13 +148,45 @@ function checkText(value: unknown, field: string, what: string): string {
  * Checks a config and parses its key (once per key: see `loadSigningKey`). Throws `invalid_config` naming the
  * field, or `jwt_sign_failed` for an unusable key. Never sends anything.
  */
-export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
-  if (config === null || typeof config !== 'object') throw invalidConfig('config', 'must be an object')
+export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
+  let passphrase: unknown
+  return maskingPassphrase(
+    () => passphrase,
+    () => resolveChecked(given, (p) => (passphrase = p)),
+  )
+}
+
+/** Runs `fn`; an error quoting the passphrase (pasted into another field as well) has it masked. */
+function maskingPassphrase<T>(passphrase: () => unknown, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    const secret = passphrase()
+    if (err instanceof MaskinportenError && typeof secret === 'string' && secret.length >= 4 && err.message.includes(secret)) {
+      throw new MaskinportenError(err.code, err.message.split(secret).join('[passphrase masked]'), err.cause === undefined ? {} : { cause: err.cause })
+    }
+    throw err
+  }
+}
+
+function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: unknown) => void): ResolvedConfig {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given, false)}`)
+  // Each field read once, through a guard: a getter that throws, or a Proxy, cannot get past as a TypeError.
+  const raw = optionsObject(given, 'config')
+  const config = {} as Record<string, unknown>
+  for (const name of ['clientId', 'kid', 'env', 'issuer', 'altinnUrl', 'fetch', 'timeoutMs', 'privateKeyPem', 'privateKey', 'passphrase']) {
+    const value = field(raw, name, 'config')
+    if (value !== undefined) config[name] = value
+  }
+  sawPassphrase(config.passphrase)
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
   const kid = checkText(config.kid, 'kid', 'the key id registered with the public key on the client')
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
     throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(env)}`)
+  }
+  if (typeof config.privateKeyPem === 'string' && config.privateKeyPem.length > MAX_KEY_CHARS) {
+    throw invalidConfig('privateKeyPem', `is ${config.privateKeyPem.length} characters; a private key PEM is a few KB`)
   }
   if (config.privateKeyPem !== undefined && config.privateKey !== undefined) {
     throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
@@ -163,12 +208,12 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
   // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); beyond that Node fires at once.
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
+    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs, false)}`)
   }
   // Undefined: requests go out through the package's own node:http sender (http/send.ts).
   const fetchFn = config.fetch
   if (fetchFn !== undefined && typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
-  const key = loadSigningKey(config)
+  const key = loadSigningKey(config as KeySource)
   return {
     clientId,
     kid,
@@ -178,7 +223,7 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
     tokenEndpoint: tokenEndpointFor(issuer),
     altinnUrl,
     exchangeUrl: exchangeUrlFor(altinnUrl),
-    fetch: fetchFn,
+    fetch: fetchFn as typeof globalThis.fetch,
     timeoutMs,
   }
 }
@@ -226,6 +271,23 @@ function notPemProblem(text: string): string | undefined {
   return 'holds a private JWK, not a PEM: put the JWK in MASKINPORTEN_CLIENT_JWK instead'
 }
 
+/**
+ * A key file's text: a regular file of at most {@link MAX_KEY_CHARS} bytes. Opened without blocking, so a FIFO or a
+ * device named by mistake is refused (`EFTYPE`) instead of hanging the process.
+ */
+function readKeyFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+  try {
+    const stats = fstatSync(fd)
+    if (stats.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' })
+    if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' })
+    if (stats.size > MAX_KEY_CHARS) throw Object.assign(new Error('too large'), { code: 'EFBIG' })
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Options for {@link configFromEnv}. */
 export interface ConfigFromEnvOptions {
   /** Directory that a relative `MASKINPORTEN_PRIVAT_NOKKEL` is read from. Default: the current directory. */
@@ -264,8 +326,29 @@ export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: ConfigFromEnvOptions = {},
 ): MaskinportenConfig {
+  let passphrase: unknown
+  return maskingPassphrase(
+    () => passphrase,
+    () => {
+      if (env !== null && typeof env === 'object') {
+        try {
+          passphrase = env.MASKINPORTEN_PASSPHRASE
+        } catch {
+          // read again, and refused, below
+        }
+      }
+      return fromEnv(env, options)
+    },
+  )
+}
+
+function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnvOptions): MaskinportenConfig {
+  const vars = optionsObject(env, 'env')
+  if (options === null || typeof options !== 'object') throw invalidConfig('options', `must be an object, got ${describeValue(options, false)}`)
   const get = (name: string): string | undefined => {
-    const value = env[name]?.trim()
+    const raw = field(vars, name, 'env')
+    if (raw !== undefined && typeof raw !== 'string') throw envError(name, `must be text, got ${describeValue(raw)}`)
+    const value = raw?.trim()
     return value === undefined || value === '' ? undefined : value
   }
   const clientId = get('MASKINPORTEN_CLIENT_ID')
@@ -292,7 +375,8 @@ export function configFromEnv(
     }
     config.timeoutMs = ms
   }
-  const passphrase = env.MASKINPORTEN_PASSPHRASE
+  const passphrase = field(vars, 'MASKINPORTEN_PASSPHRASE', 'env')
+  if (passphrase !== undefined && typeof passphrase !== 'string') throw envError('MASKINPORTEN_PASSPHRASE', `must be text, got ${describeValue(passphrase)}`)
   if (passphrase) config.passphrase = passphrase
 
   let jwkKid: string | undefined
@@ -318,10 +402,12 @@ export function configFromEnv(
   } else {
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
-    const full = keyFilePath(given, options.cwd, variable)
+    const cwd: unknown = options.cwd
+    if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd, false)}`)
+    const full = keyFilePath(given, cwd, variable)
     let text: string
     try {
-      text = readFileSync(full, 'utf8')
+      text = readKeyFile(full)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EISDIR') {
@@ -330,11 +416,11 @@ export function configFromEnv(
           `names "${full}", which is a directory: name the PEM file in it (${DEFAULT_KEY_FILE} from \`maskinporten keygen\`)`,
         )
       }
-      const why = code === 'ENOENT' ? 'does not exist' : 'cannot be read'
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EFTYPE' ? 'is not a regular file' : code === 'EFBIG' ? `is over ${MAX_KEY_CHARS} bytes` : 'cannot be read'
       throw envError(
         variable,
         `names "${full}", which ${why}; set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file, or MASKINPORTEN_PRIVATE_KEY to the PEM itself`,
-        err,
+        safeCause(err),
       )
     }
     const problem = notPemProblem(text)
