@@ -28,7 +28,7 @@ System users (systembrukere) of your system, and the requests customers approve.
           the onboarding step: active, pending (with the confirmUrl) or rejected
 
 ${VENDOR_FLAGS_HELP}
-${CONFIG_FLAGS_HELP}
+${CONFIG_FLAGS_HELP.replace(/^ {2}--timeout MS .*\n/m, '')}Here --timeout is how long --wait waits (10m, 90s); each request's limit is MASKINPORTEN_TIMEOUT_MS.
 Exit codes: 0 active, or a request made (approved, with --wait); 1 rejected, timed out, not found or refused; 2 usage.
 `
 
@@ -65,7 +65,9 @@ export async function systemuserCommand(argv: string[], ctx: CliContext): Promis
     timeoutMs: values.timeout === undefined ? 10 * 60_000 : parseDuration('systemuser', 'timeout', values.timeout),
     intervalMs: values.interval === undefined ? 5_000 : parseDuration('systemuser', 'interval', values.interval),
   }
-  const run = openVendor('systemuser', values, ctx)
+  // Here --timeout bounds the wait for the customer (a duration); each request's limit stays MASKINPORTEN_TIMEOUT_MS.
+  const { timeout: _waitTimeout, ...vendorValues } = values
+  const run = openVendor('systemuser', vendorValues, ctx)
   const json = values.json === true
   const rights = values.right?.map((r) => resourceRight(r))
   const ref = values['external-ref'] === undefined ? {} : { externalRef: values['external-ref'] }
