@@ -11,8 +11,9 @@ import { field, optionalSignal, optionsObject, requestFields } from './config/ar
 
 /** The grant options and signal of a flow's options argument, each checked for type (`invalid_config`). */
 function flowOptions(opts: unknown): { grant: GrantOptions; signal: { signal?: AbortSignal } } {
-  const { orgNummer, externalRef, resource, consumerOrg } = requestFields(opts, 'options')
+  const { orgNummer, externalRef, resource, consumerOrg, consent } = requestFields(opts, 'options')
   const grant: GrantOptions = {}
+  if (consent !== undefined) grant.consent = consent
   if (orgNummer !== undefined) grant.orgNummer = orgNummer
   if (externalRef !== undefined) grant.externalRef = externalRef
   if (resource !== undefined) grant.resource = resource

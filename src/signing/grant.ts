@@ -121,7 +121,8 @@ export function grantParams(scope: string | readonly string[], options?: GrantOp
       if (!isTarget(r)) {
         throw invalidConfig(
           'resource',
-          `${describeValue(r)} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
+          // Quoted only when it has a scheme: text without one may be anything pasted here, a secret among them.
+          `${/^[a-z][a-z0-9+.-]*:/i.test(r) ? describeValue(r) : describeValue(r, false)} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
         )
       }
     }

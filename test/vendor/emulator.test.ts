@@ -141,7 +141,7 @@ describe('vendor e2e: against the emulator', () => {
     assert.ok(await own.getSystem())
     assert.ok(urls.some((u) => u.endsWith('/token')) && urls.some((u) => u.includes('/systemregister/vendor/')))
     own.close()
-    assert.equal((await rejection(own.getSystem())).code, 'invalid_config', 'closed')
+    assert.equal((await rejection(own.getSystem())).code, 'client_closed', 'closed')
     for (const options of [{ env: 'staging' }, { altinnUrl: 'ftp://x' }, { systemId: 'nope' }, { timeoutMs: -1 }]) {
       assert.throws(() => new AltinnVendorClient(config, options as never), /Invalid configuration/)
     }
