@@ -16,6 +16,8 @@
  * - `altinn_exchange_error`: Altinn answered the token exchange, but not with a token.
  * - `altinn_exchange_failed`: no answer from Altinn's token exchange.
  * - `invalid_token`: a string given to `decodeToken` is not a JWT.
+ * - `token_store_failed`: a shared token store (Redis) failed or answered nonsense. The client reports it as a
+ *   `store-error` event and fetches for itself; callers do not get it.
  */
 export type MaskinportenErrorCode =
   | 'invalid_config'
@@ -25,6 +27,7 @@ export type MaskinportenErrorCode =
   | 'altinn_exchange_error'
   | 'altinn_exchange_failed'
   | 'invalid_token'
+  | 'token_store_failed'
 
 /** What a {@link MaskinportenError} may carry besides its code and message. */
 export interface MaskinportenErrorDetails {
