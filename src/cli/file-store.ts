@@ -28,6 +28,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
+import { MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
 
 /** The cache's folder name under the user's cache directory. */
 const CACHE_DIR_NAME = 'wenche-maskinporten'
@@ -37,7 +38,7 @@ const SUFFIX = '.json'
 const TEMP_SUFFIX = '.tmp'
 
 /** No real token lives longer than this (Maskinporten's live minutes, Altinn's 30 min): a file saying so is forged. */
-export const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+export { MAX_TOKEN_LIFETIME_MS }
 
 /** A token file is a few hundred bytes to a few KB; anything larger is not ours. */
 const MAX_FILE_BYTES = 64 * 1024

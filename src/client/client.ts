@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks'
 import { exchangeForAltinnToken } from '../exchange/altinn.js'
-import { clientClosed, TokenCache, type Fetcher, type Flight } from './cache.js'
+import { clientClosed, DEFAULT_STORE_TIMEOUT_MS, TokenCache, type Fetcher, type Flight } from './cache.js'
 import { isThenable, MemoryTokenStore, type StoredToken, type TokenStore } from './store.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
-import { invalidConfig, isMaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, isMaskinportenError } from '../errors/errors.js'
 import { grantParams, signGrant, type GrantParams } from '../signing/grant.js'
 import { requestToken } from '../exchange/maskinporten.js'
 import {
@@ -36,6 +36,21 @@ interface Target {
   /** Made once, so that a cache hit allocates no closure. */
   fetchToken: Fetcher
   fetchAltinn: Fetcher
+}
+
+/** The longest timer Node can set (milliseconds). */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** The scope set a cache key (see `#newTarget`) is for: its fourth member, or fifth for an Altinn key. */
+function scopeOfKey(key: string): string | undefined {
+  try {
+    const parts: unknown = JSON.parse(key)
+    if (!Array.isArray(parts)) return undefined
+    const scope: unknown = parts[0] === 'altinn' ? parts[4] : parts[3]
+    return typeof scope === 'string' ? scope : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Distinct raw requests remembered with their normalised form; beyond this the memo starts over. */
@@ -99,7 +114,21 @@ export class MaskinportenClient {
           }
         }
       : undefined
-    this.#cache = new TokenCache({ store: this.#store, marginMs, refreshAhead, refreshBackoffMs: this.#retry.baseDelayMs, now: this.#now, emit: this.#emit })
+    const storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+    if (typeof storeTimeoutMs !== 'number' || !(storeTimeoutMs > 0 && storeTimeoutMs <= MAX_TIMER_MS)) {
+      throw invalidConfig('storeTimeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describeValue(storeTimeoutMs)}`)
+    }
+    this.#cache = new TokenCache({
+      store: this.#store,
+      marginMs,
+      refreshAhead,
+      refreshBackoffMs: this.#retry.baseDelayMs,
+      now: this.#now,
+      emit: this.#emit,
+      // Never past the retry deadline: a store is a shortcut, not a step a caller may wait on longer than a fetch.
+      storeTimeoutMs: Math.max(1, Math.min(storeTimeoutMs, this.#retry.deadlineMs)),
+      scopeOf: scopeOfKey,
+    })
   }
 
   /** Maskinporten's clock minus this machine's (milliseconds), as learned from its answers. Grants are signed by it. */

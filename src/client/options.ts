@@ -28,6 +28,11 @@ export interface MaskinportenClientOptions {
   retry?: RetryOptions
   /** The clock (epoch ms). Default `Date.now`. Inject one in tests instead of sleeping. */
   now?: () => number
+  /**
+   * Longest wait (milliseconds) for one call of the store (`get`, `set`, `delete`, `clear`). A store that answers
+   * later is a miss (`get`) or ignored (the rest), and a `store-error` event; no caller waits longer. Default 1000.
+   */
+  storeTimeoutMs?: number
   /** Initial estimate of Maskinporten's clock minus ours (milliseconds), e.g. from a previous run. Default 0. */
   clockOffsetMs?: number
   /** Told what the client does; never given a token or a grant. Exceptions thrown by it are ignored. */
@@ -48,7 +53,13 @@ export type ClientEvent =
   | { type: 'refresh'; key: string; endpoint: ClientEndpoint }
   | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
   | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }
-  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete' | 'clear' }
+  | {
+      type: 'store-error'
+      key: string
+      operation: 'get' | 'set' | 'delete' | 'clear'
+      /** `failed`: threw or rejected; `timeout`: no answer within `storeTimeoutMs`; `invalid`: not a token for the key. */
+      reason?: 'failed' | 'timeout' | 'invalid'
+    }
 
 /** What changes a Maskinporten token. */
 export interface GetTokenOptions {

@@ -16,6 +16,7 @@
  * - `altinn_exchange_error`: Altinn answered the token exchange, but not with a token.
  * - `altinn_exchange_failed`: no answer from Altinn's token exchange.
  * - `invalid_token`: a string given to `decodeToken` is not a JWT.
+ * - `client_closed`: the `MaskinportenClient` was closed (`close()`); make a new one.
  * - `token_store_failed`: a shared token store (Redis) failed or answered nonsense. The client reports it as a
  *   `store-error` event and fetches for itself; callers do not get it.
  */
@@ -27,6 +28,7 @@ export type MaskinportenErrorCode =
   | 'altinn_exchange_error'
   | 'altinn_exchange_failed'
   | 'invalid_token'
+  | 'client_closed'
   | 'token_store_failed'
 
 /** What a {@link MaskinportenError} may carry besides its code and message. */

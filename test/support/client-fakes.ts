@@ -13,9 +13,9 @@ export type Step = (grant: SeenGrant | undefined) => Response | Error | Promise<
 
 let serial = 0
 
-/** An opaque Maskinporten access token (the client must never parse it). */
+/** A Maskinporten access token that is JWT-shaped but not decodable (the client must never parse it). */
 export function opaqueToken(): string {
-  return `opaque-token-${++serial}-${'x'.repeat(40)}`
+  return `opaque-token-${++serial}.${'x'.repeat(40)}.sig`
 }
 
 /** A JWT-shaped (unsigned) token with the given claims, as Altinn's exchange returns. */
@@ -26,8 +26,9 @@ export function jwtLike(claims: Record<string, unknown>): string {
 
 export const ok =
   (expiresIn = 119, token?: string): Step =>
-  () =>
-    Response.json({ access_token: token ?? opaqueToken(), token_type: 'Bearer', expires_in: expiresIn, scope: 'granted' })
+  (grant) =>
+    // Maskinporten grants what was asked (or refuses): the scope of the grant comes back.
+    Response.json({ access_token: token ?? opaqueToken(), token_type: 'Bearer', expires_in: expiresIn, scope: grant?.claims.scope ?? 'granted' })
 
 export const status =
   (code: number, body: Record<string, unknown> = { error: 'server_error' }, headers: Record<string, string> = {}): Step =>
