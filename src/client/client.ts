@@ -94,6 +94,10 @@ export class MaskinportenClient {
     for (const method of ['get', 'set', 'delete'] as const) {
       if (typeof this.#store[method] !== 'function') throw invalidConfig('store', `has no ${method}() method`)
     }
+    const lease = this.#store.lease
+    if (lease !== undefined && (typeof lease?.acquire !== 'function' || typeof lease.wait !== 'function')) {
+      throw invalidConfig('store.lease', 'must have acquire() and wait() methods (see TokenLease), or be left out')
+    }
     const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS
     if (!(marginMs >= 0)) throw invalidConfig('marginMs', 'must be a non-negative number of milliseconds')
     const refreshAhead = options.refreshAhead ?? DEFAULT_REFRESH_AHEAD
@@ -128,6 +132,7 @@ export class MaskinportenClient {
       // Never past the retry deadline: a store is a shortcut, not a step a caller may wait on longer than a fetch.
       storeTimeoutMs: Math.max(1, Math.min(storeTimeoutMs, this.#retry.deadlineMs)),
       scopeOf: scopeOfKey,
+      leaseWaitMs: this.#retry.deadlineMs,
     })
   }
 

@@ -8,7 +8,12 @@
  * answering nonsense) makes the process fetch for itself, so a broken store costs requests, never callers.
  */
 import { performance } from 'node:perf_hooks'
-import { isThenable, type StoredToken } from './store.js'
+import type { StoredToken } from './store.js'
+
+/** True for a promise or promise-like (a store may use any promise library). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
+}
 
 /**
  * A lease once taken: the holder fetches, stores the token, then releases. Releasing must only remove this very
@@ -68,8 +73,10 @@ export interface LeaseRun {
   accept: (entry: StoredToken) => boolean
   /** Stores a fetched token; resolves once it has landed or failed; never rejects. */
   write: (entry: StoredToken) => Promise<void> | undefined
-  /** Reports a lease operation the store failed (a `store-error` event). */
-  failed: () => void
+  /** Reports a lease operation the store failed or did not answer in time (a `store-error` event). */
+  failed: (reason: 'failed' | 'timeout' | 'invalid') => void
+  /** Longest wait (milliseconds) for `acquire` or `release`, and beyond its own timeout for `wait`. */
+  timeoutMs: number
   /** `performance.now()` by which waiting for another process's token ends and this one fetches for itself. */
   until: number
   /** True once the client is closed. */
@@ -98,23 +105,17 @@ export async function fetchUnderLease(run: LeaseRun): Promise<LeaseOutcome> {
   }
   for (;;) {
     if (run.stopped()) throw run.closed()
-    let handle: TokenLeaseHandle | undefined
-    try {
-      const taken = run.lease.acquire(run.key)
-      handle = isThenable(taken) ? await taken : taken
-    } catch {
-      run.failed()
+    const handle = await within(run, run.timeoutMs, () => run.lease.acquire(run.key))
+    if (handle === FAILED) return own()
+    if (handle !== undefined && typeof (handle as Partial<TokenLeaseHandle> | null)?.release !== 'function') {
+      run.failed('invalid') // not a lease handle: nobody can tell whether this process holds the lease
       return own()
     }
     if (handle !== undefined) return holding(run, handle, look)
     const leftMs = run.until - performance.now()
     if (leftMs <= 0) return own()
-    try {
-      await run.lease.wait(run.key, Math.max(1, Math.min(leftMs, MAX_WAIT_SLICE_MS)))
-    } catch {
-      run.failed()
-      return own()
-    }
+    const sliceMs = Math.max(1, Math.ceil(Math.min(leftMs, MAX_WAIT_SLICE_MS)))
+    if ((await within(run, sliceMs + run.timeoutMs, () => run.lease.wait(run.key, sliceMs))) === FAILED) return own()
     const landed = await look()
     if (landed !== undefined) return { entry: landed, stored: true }
   }
@@ -130,11 +131,44 @@ async function holding(run: LeaseRun, handle: TokenLeaseHandle, look: () => Prom
     await run.write(entry)
     return { entry, stored: true }
   } finally {
-    try {
-      const released = handle.release()
-      if (isThenable(released)) await released
-    } catch {
-      run.failed()
-    }
+    await within(run, run.timeoutMs, () => handle.release())
   }
+}
+
+/** What {@link within} gives for a store call that failed or did not answer in time (already reported). */
+const FAILED: unique symbol = Symbol('failed')
+
+/** A lease call's answer, or {@link FAILED} when it threw, rejected or took longer than `timeoutMs`. Never rejects. */
+function within<T>(run: LeaseRun, timeoutMs: number, call: () => T | PromiseLike<T>): Promise<T | typeof FAILED> {
+  return new Promise((resolve) => {
+    let done = false
+    let timer: NodeJS.Timeout | undefined
+    const finish = (value: T | typeof FAILED, reason?: 'failed' | 'timeout'): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      if (reason !== undefined) run.failed(reason)
+      resolve(value)
+    }
+    let answer: T | PromiseLike<T>
+    try {
+      answer = call()
+    } catch {
+      finish(FAILED, 'failed')
+      return
+    }
+    if (!isThenable(answer)) {
+      finish(answer)
+      return
+    }
+    timer = setTimeout(() => finish(FAILED, 'timeout'), timeoutMs)
+    try {
+      answer.then(
+        (value) => finish(value),
+        () => finish(FAILED, 'failed'),
+      )
+    } catch {
+      finish(FAILED, 'failed')
+    }
+  })
 }
