@@ -45,6 +45,12 @@ export interface RedisStoreError {
   error: Error
 }
 
+/** The {@link TokenLease} of a {@link RedisTokenStore} (always a promise). */
+export interface RedisLease extends TokenLease {
+  acquire(key: string): Promise<TokenLeaseHandle | undefined>
+  wait(key: string, timeoutMs: number): Promise<void>
+}
+
 /** Options of {@link RedisTokenStore}. All optional. */
 export interface RedisTokenStoreOptions {
   /** Prefix of every Redis key this store uses. Default `maskinporten:`. Give each service (or client id) its own. */
@@ -112,7 +118,7 @@ export class RedisTokenStore implements TokenStore {
   readonly #fallback = new Map<string, StoredToken>()
   readonly #onError: ((error: RedisStoreError) => void) | undefined
   /** Cross-process single flight, for `MaskinportenClient`. */
-  readonly lease: TokenLease
+  readonly lease: RedisLease
 
   /** Checks the options; sends nothing. Throws `invalid_config`. */
   constructor(client: RedisClientLike, options: RedisTokenStoreOptions = {}) {
