@@ -26,8 +26,10 @@ import {
 } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { TokenLease } from '../client/lease.js'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
+import { fileLease } from './file-lease.js'
 import { MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
 
 /** The cache's folder name under the user's cache directory. */
@@ -42,6 +44,9 @@ export { MAX_TOKEN_LIFETIME_MS }
 
 /** A token file is a few hundred bytes to a few KB; anything larger is not ours. */
 const MAX_FILE_BYTES = 64 * 1024
+
+/** Default {@link FileTokenStoreOptions.leaseMs}: longer than a run's whole retry deadline (10 s). */
+export const DEFAULT_FILE_LEASE_MS = 15_000
 
 /** `logout` leaves a temporary file younger than this: another run is about to rename it into place. */
 export const TEMP_FILE_GRACE_MS = 10_000
@@ -84,6 +89,8 @@ export interface FileTokenStoreOptions {
   now?: () => number
   /** Told once, as a line for stderr, when the directory cannot be trusted and the store is not used. */
   warn?: (line: string) => void
+  /** How long a run's lock holds the others back at most (milliseconds), when its holder is not seen to die. */
+  leaseMs?: number
 }
 
 /** Tokens in files under `dir`, one per store key. Synchronous: a run reads one or two small files. */
@@ -93,11 +100,15 @@ export class FileTokenStore implements TokenStore {
   readonly #warn: (line: string) => void
   /** Set once the directory was found untrustworthy: the store then holds nothing and keeps nothing. */
   #refused = false
+  /** One fetch for concurrent runs with one configuration: an exclusive lock file per key (file-lease.ts). */
+  readonly lease: TokenLease
 
   constructor(dir: string, options: FileTokenStoreOptions = {}) {
     this.dir = dir
     this.#now = options.now ?? Date.now
     this.#warn = options.warn ?? (() => {})
+    const lockOf = (key: string): string => join(this.dir, `lock-${createHash('sha256').update(key).digest('hex')}`)
+    this.lease = fileLease(lockOf, () => this.#trustedDir(true), options.leaseMs ?? DEFAULT_FILE_LEASE_MS)
   }
 
   /**
