@@ -58,8 +58,11 @@ export interface TokenLease {
   wait(key: string, timeoutMs: number): Promise<void>
 }
 
-/** The longest the cache hands to one {@link TokenLease.wait}, so that it looks at its own state (closed?) between. */
-export const MAX_WAIT_SLICE_MS = 1_000
+/**
+ * The longest the cache hands to one {@link TokenLease.wait}: between two it looks at the store again (a token
+ * written by a process that fetched on its own, its lease call having failed) and at its own state (closed?).
+ */
+export const MAX_WAIT_SLICE_MS = 250
 
 /** What {@link fetchUnderLease} needs from the cache. */
 export interface LeaseRun {

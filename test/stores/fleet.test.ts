@@ -81,7 +81,7 @@ test('50 processes, cold key, started together: 1 token request; a refresh-ahead
 
 test('the lease holder killed mid-fetch: one other process takes over after the lease expires; all get a token', { skip }, async () => {
   const leaseMs = 1_000
-  const fleet = await mixedFleet(10, 'fleet-b:', { leaseMs })
+  const fleet = await mixedFleet(10, 'fleet-b:', { leaseMs, timeoutMs: 300 })
   fx.emu.injectFault({ endpoint: 'token', kind: 'delay', delayMs: 4_000 })
   let holder: FleetMember | undefined
   const before = requests()

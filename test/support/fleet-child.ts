@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { MaskinportenClient } from '../../src/client/client.ts'
+import type { TokenStore } from '../../src/client/store.ts'
 import { RedisTokenStore } from '../../src/stores/redis/index.ts'
 import { connectRedis, type RedisKind } from './redis-clients.ts'
 
@@ -24,6 +25,10 @@ export interface FleetChildConfig {
   marginMs?: number
   refreshAhead?: number
   encryptionKey?: string
+  /** Redis command and client store timeouts (milliseconds); default the library's (1000). */
+  timeoutMs?: number
+  /** The same store without its lease: each process on its own (the baseline a lease is measured against). */
+  noLease?: boolean
 }
 
 export interface FleetChildReply {
@@ -41,7 +46,10 @@ const say = (reply: FleetChildReply): void => void process.stdout.write(`${JSON.
 const cfg = JSON.parse(process.env.FLEET_CHILD ?? '{}') as FleetChildConfig
 const redis = await connectRedis(cfg.kind, cfg.socket)
 let storeErrors = 0
-const store = new RedisTokenStore(redis.client, { keyPrefix: cfg.keyPrefix, leaseMs: cfg.leaseMs, pollMs: cfg.pollMs, timeoutMs: 300, encryptionKey: cfg.encryptionKey })
+const redisStore = new RedisTokenStore(redis.client, { keyPrefix: cfg.keyPrefix, leaseMs: cfg.leaseMs, pollMs: cfg.pollMs, timeoutMs: cfg.timeoutMs, encryptionKey: cfg.encryptionKey })
+const store: TokenStore = cfg.noLease
+  ? { get: (k) => redisStore.get(k), set: (k, t, ms) => redisStore.set(k, t, ms), delete: (k) => redisStore.delete(k) }
+  : redisStore
 const client = new MaskinportenClient(
   {
     clientId: cfg.clientId,
@@ -57,7 +65,7 @@ const client = new MaskinportenClient(
     store,
     marginMs: cfg.marginMs ?? 1_000,
     refreshAhead: cfg.refreshAhead ?? 0.75,
-    storeTimeoutMs: 300,
+    storeTimeoutMs: cfg.timeoutMs,
     onEvent: (event) => {
       if (event.type === 'store-error') storeErrors++
     },

@@ -220,6 +220,9 @@ export class RedisTokenStore implements TokenStore {
       taken = setReply(await this.#send(['SET', leaseKey, owner, 'NX', 'PX', String(this.#leaseMs)]))
     } catch (err) {
       this.#report('lease', err)
+      // The SET may still land (it timed out in a queue): the release goes after it on the same connection, so no
+      // lease is left that nobody knows it holds, which would keep the others waiting until it expires.
+      this.#send(['EVAL', RELEASE_SCRIPT, '1', leaseKey, owner]).catch(() => {})
       throw err
     }
     if (!taken) return undefined
