@@ -3,6 +3,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { ClientEndpoint, ClientEvent } from './options.js'
+import type { RetryBudget } from './retry.js'
 import { MaskinportenError } from '../errors/errors.js'
 import { isThenable, storedTokenProblem, type StoredToken, type TokenStore } from './store.js'
 import { fetchUnderLease } from './lease.js'
@@ -21,6 +22,8 @@ export interface Flight {
   attempts: number
   /** `performance.now()` by which it must give up, when sooner than the retry deadline (an exchange's remaining time). */
   deadline: number | undefined
+  /** Retries left to the call that started it, when it shares them with another step of that call. */
+  budget?: RetryBudget
   timer?: NodeJS.Timeout
   wake?: () => void
   /** Once settled: the token, or the error. */
@@ -83,6 +86,9 @@ export function clientClosed(): MaskinportenError {
   return new MaskinportenError('client_closed', 'This MaskinportenClient is closed: make a new one')
 }
 
+/** Errors a `failed` event was sent for already. */
+const REPORTED = new WeakSet<object>()
+
 /** What a bounded store call resolves to when the store failed, answered too late, or not at all. */
 const NO_ANSWER: unique symbol = Symbol('no answer')
 
@@ -126,9 +132,18 @@ export class TokenCache {
    *
    * @param foreground false for a fetch no caller waits on (a refresh ahead).
    * @param deadline `performance.now()` by which a fetch started here must give up, if sooner than the retry deadline.
+   * @param budget retries a fetch started here shares with the call that asks (see {@link RetryBudget}).
    */
-  obtain(key: string, endpoint: ClientEndpoint, fetch: Fetcher, force: boolean, foreground = true, deadline?: number): StoredToken | Promise<StoredToken> {
-    if (force) return this.#join(key, endpoint, fetch, foreground, true, deadline)
+  obtain(
+    key: string,
+    endpoint: ClientEndpoint,
+    fetch: Fetcher,
+    force: boolean,
+    foreground = true,
+    deadline?: number,
+    budget?: RetryBudget,
+  ): StoredToken | Promise<StoredToken> {
+    if (force) return this.#join(key, endpoint, fetch, foreground, true, deadline, budget)
     // What this process already knows comes before the store: a token just fetched (its write may not have landed),
     // or a fetch that callers without a usable token already wait on.
     if (this.#flights.size !== 0) {
@@ -142,14 +157,14 @@ export class TokenCache {
       }
     }
     const read = this.#read(key)
-    if (!isThenable(read)) return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground, false, deadline)
+    if (!isThenable(read)) return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground, false, deadline, budget)
     let era = this.#eras.get(key)
     if (era === undefined) this.#eras.set(key, (era = { pending: 0 }))
     era.pending++
     const issued = era
     return read.then((entry) => {
       try {
-        return this.#usable(key, endpoint, fetch, entry) ?? this.#afterMiss(key, issued, endpoint, fetch, foreground, deadline)
+        return this.#usable(key, endpoint, fetch, entry) ?? this.#afterMiss(key, issued, endpoint, fetch, foreground, deadline, budget)
       } finally {
         this.#answered(key, issued)
       }
@@ -316,7 +331,15 @@ export class TokenCache {
   }
 
   /** A store read found no usable token: the outcome of a flight it raced, else a fetch (shared). */
-  #afterMiss(key: string, era: ReadEra, endpoint: ClientEndpoint, fetch: Fetcher, foreground: boolean, deadline: number | undefined): StoredToken | Promise<StoredToken> {
+  #afterMiss(
+    key: string,
+    era: ReadEra,
+    endpoint: ClientEndpoint,
+    fetch: Fetcher,
+    foreground: boolean,
+    deadline: number | undefined,
+    budget: RetryBudget | undefined,
+  ): StoredToken | Promise<StoredToken> {
     const flight = this.#flights.get(key)
     const outcome = flight?.outcome
     if (outcome !== undefined) {
@@ -328,10 +351,18 @@ export class TokenCache {
         return flight!.promise // the error every caller of that moment gets
       }
     }
-    return this.#join(key, endpoint, fetch, foreground, false, deadline)
+    return this.#join(key, endpoint, fetch, foreground, false, deadline, budget)
   }
 
-  #join(key: string, endpoint: ClientEndpoint, fetch: Fetcher, foreground: boolean, forced: boolean, deadline: number | undefined): Promise<StoredToken> {
+  #join(
+    key: string,
+    endpoint: ClientEndpoint,
+    fetch: Fetcher,
+    foreground: boolean,
+    forced: boolean,
+    deadline: number | undefined,
+    budget?: RetryBudget,
+  ): Promise<StoredToken> {
     if (this.#closed) return Promise.reject(clientClosed())
     const running = this.#flights.get(key)
     if (running !== undefined && running.outcome === undefined) {
@@ -342,6 +373,7 @@ export class TokenCache {
       return running.promise
     }
     const flight: Flight = { foreground, forced, attempts: 0, deadline, promise: undefined as never }
+    if (budget !== undefined) flight.budget = budget
     const started = performance.now()
     const fetching = this.#o.store.lease === undefined ? fetch(flight) : this.#leased(key, flight, fetch)
     flight.promise = fetching.then(
@@ -363,7 +395,11 @@ export class TokenCache {
       (err: MaskinportenError) => {
         const status = err.status === undefined ? {} : { status: err.status }
         const durationMs = performance.now() - started
-        this.#o.emit?.({ type: 'failed', key, endpoint, attempt: flight.attempts, ...status, code: err.code, durationMs, background: !flight.foreground })
+        // Once per error: an Altinn fetch that fails because its Maskinporten step did is that one failure.
+        if (!REPORTED.has(err)) {
+          if (typeof err === 'object' && err !== null) REPORTED.add(err)
+          this.#o.emit?.({ type: 'failed', key, endpoint, attempt: flight.attempts, ...status, code: err.code, durationMs, background: !flight.foreground })
+        }
         this.#settled(key, flight, { error: err })
         throw err
       },

@@ -49,7 +49,18 @@ export type ClientEndpoint = 'token' | 'exchange'
 export type ClientEvent =
   | { type: 'hit'; key: string; expiresAt: number }
   | { type: 'fetched'; key: string; endpoint: ClientEndpoint; attempt: number; status: 200; durationMs: number; expiresAt: number; background: boolean }
-  | { type: 'retry'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; reason: 'transient' | 'clock-skew'; delayMs: number }
+  | {
+      type: 'retry'
+      key: string
+      endpoint: ClientEndpoint
+      attempt: number
+      status?: number
+      code: MaskinportenErrorCode
+      reason: 'transient' | 'clock-skew'
+      delayMs: number
+      /** The media type of an answer that was not a token (`text/html`), when that was the failure. */
+      contentType?: string
+    }
   | { type: 'refresh'; key: string; endpoint: ClientEndpoint }
   | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
   | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }

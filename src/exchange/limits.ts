@@ -18,13 +18,30 @@ export const MAX_CLOCK_OFFSET_MS = 10 * 60 * 1000
 /** Most bytes read of any answer, counted after decompression. A token answer is a few KB. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024
 
-/** Three base64url parts: a compact JWS, the only shape either service issues, and safe in any header. */
-const JWT_SAFE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+/**
+ * RFC 6750's `b64token`: the characters a bearer token may have in an `Authorization` header. A JWT (base64url
+ * parts and dots) is one; so is an opaque token. No white space, no control character, nothing to break a header.
+ */
+const BEARER_SAFE = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/** Three base64url parts: a compact JWS, what Altinn's exchange issues. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
 /**
- * True for text that can be handed out as a token: a JWT-shaped string (three base64url parts, no white space, no
- * control character) of at most {@link MAX_TOKEN_CHARS}. Nothing is decoded.
+ * True for text that can be handed out as a bearer token: header-safe characters only (RFC 6750 `b64token`), at
+ * most {@link MAX_TOKEN_CHARS}. Nothing is decoded: a Maskinporten token may be opaque.
+ *
+ * @example
+ * ```ts
+ * isTokenText('eyJ...a.b') // true
+ * isTokenText('a\nb')     // false
+ * ```
  */
 export function isTokenText(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_TOKEN_CHARS && JWT_SAFE.test(value)
+  return typeof value === 'string' && value.length <= MAX_TOKEN_CHARS && BEARER_SAFE.test(value)
+}
+
+/** {@link isTokenText}, and JWT-shaped (three base64url parts), as an Altinn token is. */
+export function isJwtText(value: unknown): value is string {
+  return isTokenText(value) && JWT_SHAPE.test(value)
 }

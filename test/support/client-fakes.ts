@@ -13,9 +13,9 @@ export type Step = (grant: SeenGrant | undefined) => Response | Error | Promise<
 
 let serial = 0
 
-/** A Maskinporten access token that is JWT-shaped but not decodable (the client must never parse it). */
+/** An opaque Maskinporten access token (the client must never parse it). */
 export function opaqueToken(): string {
-  return `opaque-token-${++serial}.${'x'.repeat(40)}.sig`
+  return `opaque-token-${++serial}-${'x'.repeat(40)}`
 }
 
 /** A JWT-shaped (unsigned) token with the given claims, as Altinn's exchange returns. */
