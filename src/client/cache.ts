@@ -74,7 +74,10 @@ export interface TokenCacheOptions {
   storeTimeoutMs?: number
   /** The scope set a key is for, to check a store's answer against; undefined skips that check. */
   scopeOf?: (key: string) => string | undefined
-  /** With a store that has a lease: longest wait (milliseconds) for another process's token. Default 30000. */
+  /**
+   * With a store that has a lease: the deadline (milliseconds) of a fetch that may wait for another process's token;
+   * half of it at most is spent waiting. Default 30000 (the retry deadline).
+   */
   leaseWaitMs?: number
 }
 
@@ -209,6 +212,11 @@ export class TokenCache {
   #leased(key: string, flight: Flight, fetch: Fetcher): Promise<StoredToken> {
     const lease = this.#o.store.lease!
     const startedAt = this.#o.now()
+    // The caller's deadline covers waiting and fetching: waiting for another process takes at most half of it,
+    // and a fetch of our own after that gets what is left.
+    const start = performance.now()
+    const deadline = Math.min(flight.deadline ?? Number.POSITIVE_INFINITY, start + (this.#o.leaseWaitMs ?? 30_000))
+    flight.deadline = deadline
     const accept = (entry: StoredToken): boolean => {
       const now = this.#o.now()
       const usableUntil = entry.expiresAt - this.#o.marginMs
@@ -225,7 +233,7 @@ export class TokenCache {
       write: (entry) => this.#write(key, entry),
       failed: (reason) => this.#storeFailed(key, 'lease', reason),
       timeoutMs: this.#storeTimeoutMs,
-      until: flight.deadline ?? performance.now() + (this.#o.leaseWaitMs ?? 30_000),
+      until: start + (deadline - start) / 2,
       stopped: () => this.#closed,
       closed: clientClosed,
     }).then(({ entry, stored }) => {

@@ -116,7 +116,7 @@ test('a token that lands between the miss and the lease is taken, not fetched ag
   f.close()
 })
 
-test('a lease held by another process that never lets go: the wait ends with the retry deadline, then a fetch of our own', async () => {
+test('a lease held by another process that never lets go: the wait ends at half the retry deadline, then a fetch of our own within it', async () => {
   let waits = 0
   const base = sharedStore()
   const lease: TokenLease = {
