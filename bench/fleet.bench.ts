@@ -1,7 +1,7 @@
 // A fleet on one Redis: 1, 10 and 50 child processes (each its own connection and MaskinportenClient, half
 // node-redis, half ioredis) asking together for a cold key. Counted: token requests per cold key, with the lease
 // and, as the baseline, the same store without it. Timed: a waiter's call against the holder's (what waiting adds
-// over fetching) and against a cached hit. Then the two ways a waiter can learn that the token is there, side by
+// over fetching: when each had its token) and against a cached hit. Then the two ways a waiter can learn that the token is there, side by
 // side on one connection each: polling the lease (what RedisTokenStore does) and a pub/sub message.
 // Run alone with `npm run bench -- fleet`.
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -47,11 +47,13 @@ export default async function bench(): Promise<void> {
           const cold = await everyone(fleet)
           perKey.push(requests() - before)
           const holders = fleet.map((m, i) => m.sent > sentBefore[i]!)
-          const holder = cold.filter((_, i) => holders[i]).map((r) => r.ms!)
-          const waiters = cold.filter((_, i) => !holders[i]).map((r) => r.ms!)
-          holderMs.push(...holder)
-          waiterMs.push(...waiters)
-          if (holder.length > 0) for (const w of waiters) added.push(w - Math.min(...holder))
+          const holder = cold.filter((_, i) => holders[i])
+          const waiters = cold.filter((_, i) => !holders[i])
+          holderMs.push(...holder.map((r) => r.ms!))
+          waiterMs.push(...waiters.map((r) => r.ms!))
+          // When a waiter had its token against when the holder had it: what the waiting itself adds.
+          const holderDone = Math.min(...holder.map((r) => r.endedAt!))
+          if (holder.length > 0) for (const w of waiters) added.push(w.endedAt! - holderDone)
           const warm = await everyone(fleet)
           hitMs.push(...warm.map((r) => r.ms!))
         }
@@ -63,7 +65,7 @@ export default async function bench(): Promise<void> {
         line(`${label}: the holder's call (lease, fetch, write, release), median`, ms(median(holderMs)))
         if (waiterMs.length > 0) {
           line(`${label}: a waiter's call, median / p95`, `${ms(median(waiterMs))} / ${ms(p95(waiterMs))}`)
-          line(`${label}: waiter minus holder (what waiting adds), median / p95`, `${ms(median(added))} / ${ms(p95(added))}`)
+          line(`${label}: waiter's token after the holder's (what waiting adds), median / p95`, `${ms(median(added))} / ${ms(p95(added))}`)
           line(`${label}: waiter over a cached hit, median`, `+${ms(median(waiterMs) - median(hitMs))} (${(median(waiterMs) / median(hitMs)).toFixed(1)}×)`)
         }
       }

@@ -76,6 +76,16 @@ function stale(state: LockState, now: number, leaseMs: number): boolean {
   return state.owner.expiresAt <= now || holderDead(state.owner)
 }
 
+/** Lock files are named `lock-<sha256>`; a stale one moved aside during a take-over ends in `.stale`. */
+export const LOCK_PREFIX = 'lock-'
+
+/** True for a lock file nobody holds any more (dead holder, expired, or an old left-over), which `logout` removes. */
+export function isStaleLock(file: string, leaseMs: number, now: number = Date.now()): boolean {
+  if (file.endsWith('.stale')) return true
+  const state = readLock(file)
+  return state !== undefined && stale(state, now, leaseMs)
+}
+
 /** The lease of a file cache directory; `usable` says whether the directory may be used (made if need be). */
 export function fileLease(fileOf: (key: string) => string, usable: () => boolean, leaseMs: number, now: () => number = Date.now): TokenLease {
   /** Without a usable directory every run is on its own: a handle that releases nothing. */

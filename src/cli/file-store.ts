@@ -29,7 +29,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { TokenLease } from '../client/lease.js'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
-import { fileLease } from './file-lease.js'
+import { fileLease, isStaleLock, LOCK_PREFIX } from './file-lease.js'
 import { MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
 
 /** The cache's folder name under the user's cache directory. */
@@ -143,13 +143,15 @@ export class FileTokenStore implements TokenStore {
   #refused = false
   /** One fetch for concurrent runs with one configuration: an exclusive lock file per key (file-lease.ts). */
   readonly lease: TokenLease
+  readonly #leaseMs: number
 
   constructor(dir: string, options: FileTokenStoreOptions = {}) {
     this.dir = dir
     this.#now = options.now ?? Date.now
     this.#warn = options.warn ?? (() => {})
-    const lockOf = (key: string): string => join(this.dir, `lock-${createHash('sha256').update(key).digest('hex')}`)
-    this.lease = fileLease(lockOf, () => this.#trustedDir(true), options.leaseMs ?? DEFAULT_FILE_LEASE_MS)
+    const lockOf = (key: string): string => join(this.dir, `${LOCK_PREFIX}${createHash('sha256').update(key).digest('hex')}`)
+    this.#leaseMs = options.leaseMs ?? DEFAULT_FILE_LEASE_MS
+    this.lease = fileLease(lockOf, () => this.#trustedDir(true), this.#leaseMs)
   }
 
   /**
@@ -191,8 +193,9 @@ export class FileTokenStore implements TokenStore {
   }
 
   /**
-   * Removes every token, and temporary files old enough to be left-overs (a younger one is another run's write in
-   * progress). Returns how many tokens were removed. A directory that cannot be trusted is left alone.
+   * Removes every token, temporary files old enough to be left-overs (a younger one is another run's write in
+   * progress) and locks nobody holds any more (a live run's lock stays). Returns how many tokens were removed. A
+   * directory that cannot be trusted is left alone.
    */
   removeAll(): number {
     if (!this.#trustedDir(false)) return 0
@@ -204,6 +207,7 @@ export class FileTokenStore implements TokenStore {
     }
     let removed = 0
     for (const name of names) {
+      if (name.startsWith(LOCK_PREFIX) && isStaleLock(join(this.dir, name), this.#leaseMs)) rmSync(join(this.dir, name), { force: true })
       if (!name.startsWith(PREFIX)) continue
       const file = join(this.dir, name)
       if (name.endsWith(TEMP_SUFFIX)) {

@@ -1,8 +1,9 @@
 // The file cache's lock: concurrent `maskinporten token` runs with one configuration send one request, and a run
 // killed while holding the lock (SIGKILL: no cleanup) does not hold up the next one.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
@@ -47,4 +48,21 @@ test('a run killed with SIGKILL while holding the lock: the next run proceeds at
   assert.match(next.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/)
   assert.equal(fx.setup.emu.stats().token.requests, before + 2, "the killed run's request and the next run's")
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('lock-')), [], 'the stale lock was taken over and released')
+})
+
+test("logout removes locks nobody holds (dead holder, expired, left-overs) and leaves a live run's lock", async () => {
+  const cache = join(fx.dir, 'cache-lock-c')
+  const env = fx.setup.env(fx.keyFile, { XDG_CACHE_HOME: cache })
+  assert.equal((await runCli(['token'], { cwd: fx.dir, env })).code, 0) // makes the directory as the bin does
+  const dir = join(cache, 'wenche-maskinporten')
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid! // a pid that has just exited
+  const lock = (name: string, owner: Record<string, unknown>): void => writeFileSync(join(dir, name), JSON.stringify(owner), { mode: 0o600 })
+  const later = Date.now() + 60_000
+  lock(`lock-${'a'.repeat(64)}`, { pid: process.pid, host: hostname(), id: 'live', expiresAt: later })
+  lock(`lock-${'b'.repeat(64)}`, { pid: gone, host: hostname(), id: 'dead', expiresAt: later })
+  lock(`lock-${'c'.repeat(64)}`, { pid: process.pid, host: hostname(), id: 'expired', expiresAt: Date.now() - 1 })
+  lock(`lock-${'d'.repeat(64)}.1.abc.stale`, { pid: gone, host: hostname(), id: 'aside', expiresAt: later })
+  const logout = await runCli(['logout'], { cwd: fx.dir, env })
+  assert.equal(logout.code, 0, logout.stderr)
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('lock-')), [`lock-${'a'.repeat(64)}`])
 })

@@ -37,6 +37,8 @@ export interface FleetChildReply {
   digest?: string
   expiresAt?: number
   ms?: number
+  /** When the call ended (epoch ms, sub-millisecond): comparable between the processes of one machine. */
+  endedAt?: number
   storeErrors?: number
   error?: string
 }
@@ -78,7 +80,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   try {
     const token = await client.getToken({ scope: cfg.scope, forceRefresh: line === 'force' })
     const digest = createHash('sha256').update(token.accessToken).digest('hex').slice(0, 16)
-    say({ digest, expiresAt: token.expiresAt, ms: performance.now() - started, storeErrors })
+    say({ digest, expiresAt: token.expiresAt, ms: performance.now() - started, endedAt: performance.timeOrigin + performance.now(), storeErrors })
   } catch (err) {
     say({ error: (err as { code?: string }).code ?? 'unknown', storeErrors })
   }
