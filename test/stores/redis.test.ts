@@ -126,6 +126,20 @@ for (const kind of REDIS_KINDS) {
     await r.raw(['SET', key!, JSON.stringify(t)])
     await rejectsAsStoreFailure(store.get('k'))
 
+    // Through a client: an entry sealed with another key is a miss and a store-error event, then a fetch.
+    const sealedElsewhere = new RedisTokenStore(r.client, { keyPrefix: `${prefix}client:`, encryptionKey: Buffer.alloc(32, 9) })
+    const events: ClientEvent[] = []
+    const writer = new MaskinportenClient(fx.config, { store: sealedElsewhere })
+    const reader = new MaskinportenClient(fx.config, { store: new RedisTokenStore(r.client, { keyPrefix: `${prefix}client:`, encryptionKey: KEY32 }), onEvent: (e) => events.push(e) })
+    const written = await writer.getToken({ scope: FLEET_SCOPE })
+    const before = fx.emu.stats().token.requests
+    const read = await reader.getToken({ scope: FLEET_SCOPE })
+    assert.notEqual(read.accessToken, written.accessToken)
+    assert.equal(fx.emu.stats().token.requests, before + 1)
+    assert.ok(events.some((e) => e.type === 'store-error' && e.operation === 'get'))
+    writer.close()
+    reader.close()
+
     assert.throws(() => new RedisTokenStore(r.client, { encryptionKey: Buffer.alloc(16) }), /encryptionKey must be 32 bytes/)
     const err = (() => {
       try {
