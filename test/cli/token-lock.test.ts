@@ -7,6 +7,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
+import { assertNoSecrets } from '../support/fixtures.ts'
 import { emulatorFixture } from './emulator-setup.ts'
 import { BIN, runCli } from './run-cli.ts'
 
@@ -27,6 +28,7 @@ test('10 concurrent runs, one configuration, a slow first answer: 1 token reques
   assert.equal(new Set(runs.map((r) => r.stdout)).size, 1, 'one token')
   assert.equal(fx.setup.emu.stats().token.requests, before + 1, 'one request')
   assert.equal(runs.filter((r) => /Asking /.test(r.stderr)).length, 1, 'one run asked')
+  assertNoSecrets(runs.map((r) => r.stderr), [...fx.setup.secrets, runs[0]!.stdout.trim()])
   const dir = join(cache, 'wenche-maskinporten')
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('lock-')), [], 'the lock is gone after')
 })
