@@ -26,8 +26,10 @@ import {
 } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+import type { TokenLease } from '../client/lease.js'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
+import { fileLease, isStaleLock, LOCK_PREFIX } from './file-lease.js'
 import { MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
 
 /** The cache's folder name under the user's cache directory. */
@@ -42,6 +44,9 @@ export { MAX_TOKEN_LIFETIME_MS }
 
 /** A token file is a few hundred bytes to a few KB; anything larger is not ours. */
 const MAX_FILE_BYTES = 64 * 1024
+
+/** Default {@link FileTokenStoreOptions.leaseMs}: longer than a run's whole retry deadline (10 s). */
+export const DEFAULT_FILE_LEASE_MS = 15_000
 
 /** `logout` leaves a temporary file younger than this: another run is about to rename it into place. */
 export const TEMP_FILE_GRACE_MS = 10_000
@@ -125,6 +130,8 @@ export interface FileTokenStoreOptions {
   now?: () => number
   /** Told once, as a line for stderr, when the directory cannot be trusted and the store is not used. */
   warn?: (line: string) => void
+  /** How long a run's lock holds the others back at most (milliseconds), when its holder is not seen to die. */
+  leaseMs?: number
 }
 
 /** Tokens in files under `dir`, one per store key. Synchronous: a run reads one or two small files. */
@@ -134,11 +141,17 @@ export class FileTokenStore implements TokenStore {
   readonly #warn: (line: string) => void
   /** Set once the directory was found untrustworthy: the store then holds nothing and keeps nothing. */
   #refused = false
+  /** One fetch for concurrent runs with one configuration: an exclusive lock file per key (file-lease.ts). */
+  readonly lease: TokenLease
+  readonly #leaseMs: number
 
   constructor(dir: string, options: FileTokenStoreOptions = {}) {
     this.dir = dir
     this.#now = options.now ?? Date.now
     this.#warn = options.warn ?? (() => {})
+    const lockOf = (key: string): string => join(this.dir, `${LOCK_PREFIX}${createHash('sha256').update(key).digest('hex')}`)
+    this.#leaseMs = options.leaseMs ?? DEFAULT_FILE_LEASE_MS
+    this.lease = fileLease(lockOf, () => this.#trustedDir(true), this.#leaseMs)
   }
 
   /**
@@ -180,8 +193,9 @@ export class FileTokenStore implements TokenStore {
   }
 
   /**
-   * Removes every token, and temporary files old enough to be left-overs (a younger one is another run's write in
-   * progress). Returns how many tokens were removed. A directory that cannot be trusted is left alone.
+   * Removes every token, temporary files old enough to be left-overs (a younger one is another run's write in
+   * progress) and locks nobody holds any more (a live run's lock stays). Returns how many tokens were removed. A
+   * directory that cannot be trusted is left alone.
    */
   removeAll(): number {
     if (!this.#trustedDir(false)) return 0
@@ -193,6 +207,7 @@ export class FileTokenStore implements TokenStore {
     }
     let removed = 0
     for (const name of names) {
+      if (name.startsWith(LOCK_PREFIX) && isStaleLock(join(this.dir, name), this.#leaseMs)) rmSync(join(this.dir, name), { force: true })
       if (!name.startsWith(PREFIX)) continue
       const file = join(this.dir, name)
       if (name.endsWith(TEMP_SUFFIX)) {

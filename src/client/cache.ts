@@ -6,6 +6,7 @@ import type { ClientEndpoint, ClientEvent } from './options.js'
 import type { RetryBudget } from './retry.js'
 import { MaskinportenError } from '../errors/errors.js'
 import { isThenable, storedTokenProblem, type StoredToken, type TokenStore } from './store.js'
+import { fetchUnderLease } from './lease.js'
 
 /**
  * One fetch for one key, shared by every caller of that key. Once settled it stays a moment (see {@link TokenCache})
@@ -31,6 +32,8 @@ export interface Flight {
   written?: Promise<void>
   /** The async store reads of this key that were already issued when it settled. */
   readsBefore?: ReadEra
+  /** Its token is in the store already (it came through the store's lease): nothing to write. */
+  stored?: boolean
 }
 
 /** Async store reads of one key issued between two settlements of its flights; `pending` have not answered yet. */
@@ -71,6 +74,11 @@ export interface TokenCacheOptions {
   storeTimeoutMs?: number
   /** The scope set a key is for, to check a store's answer against; undefined skips that check. */
   scopeOf?: (key: string) => string | undefined
+  /**
+   * With a store that has a lease: the deadline (milliseconds) of a fetch that may wait for another process's token;
+   * half of it at most is spent waiting. Default 30000 (the retry deadline).
+   */
+  leaseWaitMs?: number
 }
 
 /** Default {@link TokenCacheOptions.storeTimeoutMs}: one second, far inside any retry deadline. */
@@ -174,17 +182,64 @@ export class TokenCache {
     if (now >= usableUntil) return undefined
     // The share of the life, but never later than the margin allows a refresh to land: at least the margin (or a
     // quarter of the usable life, for short tokens) before it, so that a 10 s token under a 5 s margin is renewed too.
-    const usableLife = usableUntil - entry.obtainedAt
-    const refreshAt = Math.min(
-      entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead,
-      usableUntil - Math.min(this.#o.marginMs, usableLife * (1 - this.#o.refreshAhead)),
-    )
+    const refreshAt = this.#refreshAt(entry, usableUntil)
     if (now >= refreshAt && !this.#closed && !this.#running(key) && this.#mayRefresh(key, entry, now)) {
       this.#o.emit?.({ type: 'refresh', key, endpoint })
       this.#join(key, endpoint, fetch, false, false, undefined).catch(() => this.#refreshFailed(key, entry, usableUntil))
     }
     this.#o.emit?.({ type: 'hit', key, expiresAt: entry.expiresAt })
     return entry
+  }
+
+  /**
+   * When a hit also starts a refresh: the share of the life, but never later than the margin allows a refresh to
+   * land: at least the margin (or a quarter of the usable life, for short tokens) before it, so that a 10 s token
+   * under a 5 s margin is renewed too.
+   */
+  #refreshAt(entry: StoredToken, usableUntil: number): number {
+    const usableLife = usableUntil - entry.obtainedAt
+    return Math.min(
+      entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead,
+      usableUntil - Math.min(this.#o.marginMs, usableLife * (1 - this.#o.refreshAhead)),
+    )
+  }
+
+  /**
+   * A fetch through the store's lease (cross-process single flight, see lease.ts): one process of those sharing
+   * the store fetches, the others take its token from the store. A token found there is this flight's outcome when
+   * it is usable and, for a refresh, not due for one itself, or for a forced fetch, newer than the flight.
+   */
+  #leased(key: string, flight: Flight, fetch: Fetcher): Promise<StoredToken> {
+    const lease = this.#o.store.lease!
+    const startedAt = this.#o.now()
+    // The caller's deadline covers waiting and fetching: waiting for another process takes at most half of it,
+    // and a fetch of our own after that gets what is left.
+    const start = performance.now()
+    const deadline = Math.min(flight.deadline ?? Number.POSITIVE_INFINITY, start + (this.#o.leaseWaitMs ?? 30_000))
+    flight.deadline = deadline
+    const accept = (entry: StoredToken): boolean => {
+      const now = this.#o.now()
+      const usableUntil = entry.expiresAt - this.#o.marginMs
+      if (now >= usableUntil) return false
+      if (flight.forced) return entry.obtainedAt >= startedAt
+      return flight.foreground || now < this.#refreshAt(entry, usableUntil)
+    }
+    return fetchUnderLease({
+      lease,
+      key,
+      fetch: () => fetch(flight),
+      read: () => this.#read(key),
+      accept,
+      write: (entry) => this.#write(key, entry),
+      failed: (reason) => this.#storeFailed(key, 'lease', reason),
+      timeoutMs: this.#storeTimeoutMs,
+      until: start + (deadline - start) / 2,
+      stopped: () => this.#closed,
+      closed: clientClosed,
+    }).then(({ entry, stored }) => {
+      flight.stored = stored
+      return entry
+    })
   }
 
   /** True while a fetch for `key` is under way. */
@@ -328,12 +383,13 @@ export class TokenCache {
     const flight: Flight = { foreground, forced, attempts: 0, deadline, promise: undefined as never }
     if (budget !== undefined) flight.budget = budget
     const started = performance.now()
-    flight.promise = fetch(flight).then(
+    const fetching = this.#o.store.lease === undefined ? fetch(flight) : this.#leased(key, flight, fetch)
+    flight.promise = fetching.then(
       (entry) => {
         this.#backoff.delete(key)
         // Closed meanwhile (the answer came as close() ran): nothing is stored after close(), least of all in the
-        // client's own store, which close() has just emptied.
-        const written = this.#closed ? undefined : this.#write(key, entry)
+        // client's own store, which close() has just emptied. Through a lease it is stored already.
+        const written = this.#closed || flight.stored === true ? undefined : this.#write(key, entry)
         if (written !== undefined) {
           flight.written = written
           void written.then(() => {

@@ -111,6 +111,13 @@ export class MaskinportenClient {
       }
       const clear = field(store as Record<string, unknown>, 'clear', 'store')
       if (clear !== undefined && typeof clear !== 'function') throw invalidConfig('store', `has a clear that is ${describeValue(clear, false)}, not a method`)
+      const lease = field(store as Record<string, unknown>, 'lease', 'store')
+      if (lease !== undefined) {
+        const methods = lease !== null && typeof lease === 'object' ? (['acquire', 'wait'] as const).map((m) => field(lease as Record<string, unknown>, m, 'store.lease')) : []
+        if (methods.length === 0 || methods.some((m) => typeof m !== 'function')) {
+          throw invalidConfig('store.lease', 'must have acquire() and wait() methods (see TokenLease), or be left out')
+        }
+      }
     }
     const maxEntries = get('maxEntries')
     if (maxEntries !== undefined && typeof maxEntries !== 'number') throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries, false)}`)
@@ -159,6 +166,7 @@ export class MaskinportenClient {
       // Never past the retry deadline: a store is a shortcut, not a step a caller may wait on longer than a fetch.
       storeTimeoutMs: Math.max(1, Math.min(storeTimeoutMs, this.#retry.deadlineMs)),
       scopeOf: scopeOfKey,
+      leaseWaitMs: this.#retry.deadlineMs,
     })
   }
 

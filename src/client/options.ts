@@ -68,7 +68,8 @@ export type ClientEvent =
   | {
       type: 'store-error'
       key: string
-      operation: 'get' | 'set' | 'delete' | 'clear'
+      /** `lease`: taking, watching or releasing a store's lease (cross-process single flight). */
+      operation: 'get' | 'set' | 'delete' | 'clear' | 'lease'
       /** `failed`: threw or rejected; `timeout`: no answer within `storeTimeoutMs`; `invalid`: not a token for the key. */
       reason?: 'failed' | 'timeout' | 'invalid'
     }

@@ -4,6 +4,7 @@
  */
 import { describeValue, invalidConfig } from '../errors/errors.js'
 import { isTokenText, MAX_CLOCK_OFFSET_MS, MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
+import type { TokenLease } from './lease.js'
 
 /**
  * A token as a {@link TokenStore} holds it: plain JSON-safe data, so a shared store can serialise it as is.
@@ -62,6 +63,11 @@ export interface TokenStore {
   delete(key: string): Promise<void> | void
   /** Forgets everything (optional; without it `client.clear()` deletes the keys that client wrote). */
   clear?(): Promise<void> | void
+  /**
+   * Cross-process single flight (optional, for stores shared between processes): on a miss, one process takes
+   * the lease and fetches; the others wait for its token. See {@link TokenLease}. Without it each process fetches.
+   */
+  lease?: TokenLease
 }
 
 /** Default {@link MemoryTokenStore} capacity: one entry per (scope set, org, ...) combination. */

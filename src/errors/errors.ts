@@ -23,6 +23,8 @@
  * - `request_still_pending`: waiting for a customer to answer a system user request ended (timeout or abort) with
  *   the request still `New`, or the request timed out at Altinn.
  * - `client_closed`: the `MaskinportenClient` was closed (`close()`); make a new one.
+ * - `token_store_failed`: a shared token store (Redis) failed or answered nonsense. The client reports it as a
+ *   `store-error` event and fetches for itself; callers do not get it.
  */
 export type MaskinportenErrorCode =
   | 'invalid_config'
@@ -36,6 +38,7 @@ export type MaskinportenErrorCode =
   | 'api_request_failed'
   | 'request_still_pending'
   | 'client_closed'
+  | 'token_store_failed'
 
 /** What a {@link MaskinportenError} may carry besides its code and message. */
 export interface MaskinportenErrorDetails {
