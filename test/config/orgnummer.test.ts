@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isValidOrgNummer, normalizeOrgNummer, parseOrgNummer, toIso6523 } from '../../src/config/orgnummer.js'
 
-test('valid org numbers from PROTOCOL.md §6, with and without 0192: and spaces', () => {
+test('valid org numbers from docs/protocol.md §6, with and without 0192: and spaces', () => {
   for (const org of ['991825827', '310702641', '974760223', '910753614', '0192:991825827', ' 991 825 827 ', '0192: 310 702 641']) {
     assert.equal(isValidOrgNummer(org), true, org)
   }

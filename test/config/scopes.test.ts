@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope, splitScopes } from '../../src/config/scopes.js'
 
-test('scope functions return exactly the strings of PROTOCOL.md §7', () => {
+test('scope functions return exactly the strings of docs/protocol.md §7', () => {
   assert.equal(defaultScopes(), 'altinn:instances.read altinn:instances.write')
   assert.equal(
     adminScopes(),

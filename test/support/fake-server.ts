@@ -58,7 +58,7 @@ export function json(res: ServerResponse, status: number, value: unknown, header
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value))
 }
 
-/** Maskinporten's error shape (PROTOCOL.md §3). */
+/** Maskinporten's error shape (docs/protocol.md §3). */
 export function mpError(res: ServerResponse, issuer: string, error: string, description: string, mp?: string): void {
   const body: Record<string, string> = {
     error,
