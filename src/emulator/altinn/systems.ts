@@ -18,7 +18,7 @@ import {
 } from './rights.js'
 import { asObject, member, optBool, optStrings, optString, optTexts } from './vendor-body.js'
 import { owns, type Vendor } from './vendor-auth.js'
-import type { SystemRecord, VendorStore } from './vendor-state.js'
+import type { SystemFields, SystemRecord, VendorStore } from './vendor-state.js'
 import { ACCESS_PACKAGE_PATTERN } from '../unconfirmed.js'
 
 /** The body paths validation errors name (the service's `ErrorPathConstant`). */
@@ -32,16 +32,9 @@ const PATH = {
 } as const
 
 /** A register POST or PUT body, read. */
-export interface SystemDefinition {
+export interface SystemDefinition extends SystemFields {
   id: string
   vendorId: string | undefined
-  name: Record<string, string>
-  description: Record<string, string>
-  rights: Right[]
-  accessPackages: AccessPackage[]
-  clientId: string[]
-  allowedRedirectUrls: string[]
-  isVisible: boolean
 }
 
 /** Reads a register body loosely (keys in any case, unknown ones ignored). */
@@ -118,19 +111,8 @@ export function checkNewSystem(store: VendorStore, def: SystemDefinition, vendor
 
 /** Stores a checked new system; returns its internal GUID. */
 export function addSystem(store: VendorStore, def: SystemDefinition, vendorOrg: string): SystemRecord {
-  const record: SystemRecord = {
-    internalId: randomUUID(),
-    id: def.id,
-    vendorOrg,
-    name: def.name,
-    description: def.description,
-    rights: def.rights,
-    accessPackages: def.accessPackages,
-    clientId: def.clientId,
-    allowedRedirectUrls: def.allowedRedirectUrls,
-    isVisible: def.isVisible,
-    isDeleted: false,
-  }
+  const { vendorId: _vendorId, ...fields } = def
+  const record: SystemRecord = { ...fields, internalId: randomUUID(), vendorOrg, isDeleted: false }
   store.systems.set(def.id.toLowerCase(), record)
   return record
 }
@@ -195,15 +177,8 @@ export function replaceSystem(call: Call, store: VendorStore, vendor: Vendor, sy
   for (const c of def.clientId) if (clientIdTaken(store, c, s)) clientErrors.push(validationError('04', PATH.clientId))
   const errors = [...checkRights(store, def.rights), ...checkPackages(def.accessPackages), ...clientErrors]
   if (errors.length > 0) return sendValidation(call, errors)
-  Object.assign(s, {
-    name: def.name,
-    description: def.description,
-    rights: def.rights,
-    accessPackages: def.accessPackages,
-    clientId: def.clientId,
-    allowedRedirectUrls: def.allowedRedirectUrls,
-    isVisible: def.isVisible,
-  })
+  const { vendorId: _vendorId, id: _id, ...fields } = def
+  Object.assign(s, fields)
   succeeded(call)
 }
 

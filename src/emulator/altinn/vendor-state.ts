@@ -6,12 +6,8 @@
 import type { AccessPackage, Right } from './rights.js'
 import { REQUEST_TIMEOUT_DAYS } from '../unconfirmed.js'
 
-/** A registered system (`GET /systemregister/vendor/{id}` shape, plus what the service keeps inside). */
-export interface SystemRecord {
-  /** The bare GUID the register POST answers. */
-  internalId: string
-  id: string
-  vendorOrg: string
+/** What a register POST or PUT sets on a system. */
+export interface SystemFields {
   name: Record<string, string>
   description: Record<string, string>
   rights: Right[]
@@ -19,6 +15,14 @@ export interface SystemRecord {
   clientId: string[]
   allowedRedirectUrls: string[]
   isVisible: boolean
+}
+
+/** A system in the register: its fields, and what the register keeps about it. */
+export interface SystemRecord extends SystemFields {
+  /** The bare GUID the register POST answers. */
+  internalId: string
+  id: string
+  vendorOrg: string
   isDeleted: boolean
 }
 
