@@ -30,7 +30,7 @@ export default async function bench(): Promise<void> {
   const signingInput = Buffer.from(sample.slice(0, sample.lastIndexOf('.')))
 
   const cases: Array<[string, () => unknown]> = [
-    ['crypto.sign (same bytes, same KeyObject)', () => sign('sha256', signingInput, resolved.key)],
+    ['crypto.sign (same bytes, same KeyObject)', () => sign('sha256', signingInput, resolved.key!)],
     ['signGrant (claims, base64url, jti, sign)', () => signGrant(resolved, params, Date.now())],
     // A fresh config object each call: validation, key cache lookup (a digest of the PEM), then signing.
     ['buildJwtGrant (fresh config object each call)', () => buildJwtGrant({ ...config }, scope, { orgNummer: '310702641' })],

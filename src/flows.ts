@@ -4,7 +4,7 @@
  */
 import { exchangeForAltinnToken } from './exchange/altinn.js'
 import { resolveConfig, type MaskinportenConfig } from './config/config.js'
-import { grantParams, signGrant, type GrantOptions } from './signing/grant.js'
+import { grantParams, createGrant, type GrantOptions } from './signing/grant.js'
 import { requestToken, type TokenResponse } from './exchange/maskinporten.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './config/scopes.js'
 
@@ -28,7 +28,7 @@ export async function getMaskinportenToken(
   opts: FlowOptions = {},
 ): Promise<TokenResponse> {
   const resolved = resolveConfig(config)
-  const grant = signGrant(resolved, grantParams(scope, opts), Date.now())
+  const grant = await createGrant(resolved, grantParams(scope, opts), Date.now())
   return requestToken(resolved, grant, opts.signal ? { signal: opts.signal } : {})
 }
 
@@ -48,7 +48,7 @@ export async function getAltinnToken(
   opts: FlowOptions = {},
 ): Promise<string> {
   const resolved = resolveConfig(config)
-  const grant = signGrant(resolved, grantParams(scope, opts), Date.now())
+  const grant = await createGrant(resolved, grantParams(scope, opts), Date.now())
   const signal = opts.signal ? { signal: opts.signal } : {}
   const token = await requestToken(resolved, grant, signal)
   return exchangeForAltinnToken(resolved, token.access_token, signal)

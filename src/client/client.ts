@@ -12,7 +12,7 @@ import { clientClosed, TokenCache, type Fetcher, type Flight } from './cache.js'
 import { isThenable, MemoryTokenStore, type StoredToken, type TokenStore } from './store.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
 import { invalidConfig, isMaskinportenError } from '../errors/errors.js'
-import { grantParams, signGrant, type GrantParams } from '../signing/grant.js'
+import { grantParams, createGrant, type GrantParams } from '../signing/grant.js'
 import { requestToken } from '../exchange/maskinporten.js'
 import {
   DEFAULT_MARGIN_MS,
@@ -263,7 +263,7 @@ export class MaskinportenClient {
     return this.#withRetries(target.key, 'token', flight, {
       attempt: async (deadline, signal) => {
         sentAt = this.#now()
-        const grant = signGrant(this.#config, target.params, sentAt + this.#offsetMs)
+        const grant = await createGrant(this.#config, target.params, sentAt + this.#offsetMs)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
         return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import type { KeyObject } from 'node:crypto'
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
-import { loadSigningKey, type KeySource } from '../signing/keys.js'
+import { holdsPrivateKey, readCertificateSetting } from './certificate-file.js'
+import { resolveSigning, type ResolvedSigning, type SigningSource } from '../signing/resolve.js'
 
 /** Digdir's two Maskinporten environments. `test` pairs with Altinn's tt02. */
 export type MaskinportenEnv = 'test' | 'prod'
@@ -46,11 +46,9 @@ const MAX_TIMEOUT_MS = 2_147_483_647
  * }
  * ```
  */
-export interface MaskinportenConfig extends KeySource {
+export interface MaskinportenConfig extends SigningSource {
   /** The client id (integration id) from Digdir's self-service portal. Goes in the grant's `iss` and `sub`. */
   clientId: string
-  /** The key id registered with the public key on the client in Digdir's portal. Goes in the grant's header. */
-  kid: string
   /** `'test'` (test.maskinporten.no, Altinn tt02) or `'prod'`. Default `'prod'`, as in the seed. */
   env?: MaskinportenEnv
   /**
@@ -62,15 +60,13 @@ export interface MaskinportenConfig extends KeySource {
   altinnUrl?: string
   /** A `fetch` to use instead of the global one: for proxies, instrumentation or tests. */
   fetch?: typeof globalThis.fetch
-  /** Time limit (in milliseconds) for each HTTP request, body included. Default 15000. */
+  /** Time limit (in milliseconds) for each HTTP request, body included, and for each call to a `signer`. Default 15000. */
   timeoutMs?: number
 }
 
-/** A config checked and made ready: the key parsed, the URLs worked out. */
-export interface ResolvedConfig {
+/** A config checked and made ready: the key (or signer, certificate) checked, the URLs worked out. */
+export interface ResolvedConfig extends ResolvedSigning {
   clientId: string
-  kid: string
-  key: KeyObject
   env: MaskinportenEnv
   issuer: string
   tokenEndpoint: string
@@ -118,7 +114,6 @@ function checkText(value: unknown, field: string, what: string): string {
 export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') throw invalidConfig('config', 'must be an object')
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
-  const kid = checkText(config.kid, 'kid', 'the key id registered with the public key on the client')
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
     throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(env)}`)
@@ -147,11 +142,9 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   }
   const fetchFn = config.fetch ?? globalThis.fetch
   if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
-  const key = loadSigningKey(config)
   return {
     clientId,
-    kid,
-    key,
+    ...resolveSigning(config),
     env,
     issuer,
     tokenEndpoint: tokenEndpointFor(issuer),
@@ -203,12 +196,14 @@ function envError(variable: string, problem: string, cause?: unknown): Maskinpor
  * | `MASKINPORTEN_CLIENT_JWK` | private JWK as JSON (NAIS); its `kid` is used |
  * | `MASKINPORTEN_PRIVAT_NOKKEL` | path to the PEM file; default `maskinporten_privat.pem` |
  * | `MASKINPORTEN_PASSPHRASE` | passphrase of an encrypted PEM |
+ * | `MASKINPORTEN_CERTIFICATE` | business certificate chain: a PEM file (leaf first) or the PEM itself; no kid then |
  * | `WENCHE_ENV` | `test` or `prod` (default `prod`) |
  * | `MASKINPORTEN_ISSUER` | issuer override |
  * | `ALTINN_URL` | Altinn platform override |
  *
  * The key source is the first present of `MASKINPORTEN_PRIVATE_KEY`, `MASKINPORTEN_CLIENT_JWK`,
- * `MASKINPORTEN_PRIVAT_NOKKEL` (or its default file). A missing or bad variable is named in the error.
+ * `MASKINPORTEN_PRIVAT_NOKKEL` (or its default file, unless the certificate file holds the key). A missing or bad
+ * variable is named in the error.
  *
  * @example
  * ```ts
@@ -225,7 +220,7 @@ export function configFromEnv(
   }
   const clientId = get('MASKINPORTEN_CLIENT_ID')
   if (!clientId) throw envError('MASKINPORTEN_CLIENT_ID', "is not set: the client id from Digdir's self-service portal")
-  const config: MaskinportenConfig = { clientId, kid: '' }
+  const config: MaskinportenConfig = { clientId }
 
   const wencheEnv = get('WENCHE_ENV')
   if (wencheEnv !== undefined) {
@@ -240,6 +235,8 @@ export function configFromEnv(
   if (altinnUrl) config.altinnUrl = altinnUrl
   const passphrase = env.MASKINPORTEN_PASSPHRASE
   if (passphrase) config.passphrase = passphrase
+  const certificate = get('MASKINPORTEN_CERTIFICATE')
+  if (certificate) config.certificate = readCertificateSetting(certificate, options.cwd)
 
   let jwkKid: string | undefined
   const pem = get('MASKINPORTEN_PRIVATE_KEY')
@@ -261,7 +258,7 @@ export function configFromEnv(
     const kid = (jwk as { kid?: unknown }).kid
     if (typeof kid === 'string' && kid !== '') jwkKid = kid
     config.privateKey = jwk as Record<string, string>
-  } else {
+  } else if (get('MASKINPORTEN_PRIVAT_NOKKEL') || !holdsPrivateKey(config.certificate)) {
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
     const full = keyFilePath(given, options.cwd, variable)
@@ -277,7 +274,9 @@ export function configFromEnv(
     }
   }
 
-  const kid = get('MASKINPORTEN_KID') ?? jwkKid
+  // A certificate grant carries x5c and no kid: a JWK's own kid is not taken then, only one set on purpose.
+  const kid = get('MASKINPORTEN_KID') ?? (config.certificate === undefined ? jwkKid : undefined)
+  if (!kid && config.certificate !== undefined) return config
   if (!kid) throw envError('MASKINPORTEN_KID', 'is not set: the key id registered with the public key in the portal')
   config.kid = kid
   return config
