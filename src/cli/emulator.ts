@@ -15,7 +15,7 @@ Runs a strict local Maskinporten + Altinn (a test server: never give it producti
   --port N         TCP port (default 0: a free one, printed)
   --host H         interface to bind (default 127.0.0.1; anything else prints a warning)
   --config FILE    JSON { "clients": [ { clientId, orgNummer, jwks: { keys: [...] }, scopes, systemUsers?,
-                   delegations?, tokenLifetimeSeconds? } ] }
+                   delegations?, tokenLifetimeSeconds?, certificate? } ], "certificateAuthorities"?: [PEM] }
   --issuer URL     the issuer (grant aud), exactly as given, when clients reach this server under another name
                    (default http://HOST:PORT/)
   --altinn-url URL the Altinn platform URL in Altinn tokens (default http://HOST:PORT)
@@ -28,7 +28,7 @@ Endpoints: {url}/.well-known/oauth-authorization-server, {url}/jwk, POST {url}/t
 Stops on SIGINT (Ctrl-C) or SIGTERM.
 `
 
-async function readClients(file: string): Promise<EmulatorClient[]> {
+async function readConfig(file: string): Promise<{ clients: EmulatorClient[]; certificateAuthorities?: string[] }> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -43,7 +43,10 @@ async function readClients(file: string): Promise<EmulatorClient[]> {
   }
   const clients = (parsed as { clients?: unknown } | null)?.clients
   if (!Array.isArray(clients)) throw invalidConfig('--config', `${file} must be { "clients": [ ... ] }`)
-  return clients as EmulatorClient[]
+  const authorities = (parsed as { certificateAuthorities?: unknown }).certificateAuthorities
+  if (authorities === undefined) return { clients: clients as EmulatorClient[] }
+  if (!Array.isArray(authorities)) throw invalidConfig('--config', `${file}: certificateAuthorities must be an array of PEM certificates`)
+  return { clients: clients as EmulatorClient[], certificateAuthorities: authorities as string[] }
 }
 
 function portOf(value: string | undefined): number {
@@ -86,11 +89,12 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     return 0
   }
   const port = portOf(values.port)
-  const clients = values.config === undefined ? [] : await readClients(values.config)
+  const config = values.config === undefined ? { clients: [] } : await readConfig(values.config)
+  const { clients } = config
   const emu = await startEmulator({
     port,
     host: values.host ?? '127.0.0.1',
-    clients,
+    ...config,
     ...(values.issuer === undefined ? {} : { issuer: values.issuer }),
     ...(values['altinn-url'] === undefined ? {} : { altinnUrl: values['altinn-url'] }),
   })

@@ -27,6 +27,7 @@ import { learnedClockOffset, retryPolicy, withRetries, type RetryHooks, type Ret
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../config/scopes.js'
 import { decodeToken } from '../exchange/token.js'
 import { TokenResult } from './token-result.js'
+import { CERTIFICATE_WARNING_DAYS, daysLeft } from '../signing/certificate.js'
 
 /** A normalised request: its grant parameters and its cache keys (Maskinporten's and Altinn's). */
 interface Target {
@@ -70,6 +71,7 @@ export class MaskinportenClient {
   readonly #requests = new Set<AbortController>()
   #offsetMs: number
   #closed = false
+  #certificateWarnedAt = Number.NEGATIVE_INFINITY
 
   /** Checks the config and parses the key, once. Throws `invalid_config` or `jwt_sign_failed`; sends nothing. */
   constructor(config: MaskinportenConfig, options: MaskinportenClientOptions = {}) {
@@ -264,6 +266,7 @@ export class MaskinportenClient {
       attempt: async (deadline, signal) => {
         sentAt = this.#now()
         const grant = await createGrant(this.#config, target.params, sentAt + this.#offsetMs)
+        if (this.#config.certificate) this.#warnCertificate(target.key, sentAt)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
         return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }
@@ -302,6 +305,15 @@ export class MaskinportenClient {
       },
       correct: () => false,
     })
+  }
+
+  /** The `certificate-expiring` event, at most once a day: a certificate's renewal takes its issuer days. */
+  #warnCertificate(key: string, now: number): void {
+    const { orgNummer, notAfter } = this.#config.certificate!
+    const left = daysLeft({ notAfter }, now)
+    if (this.#emit === undefined || left >= CERTIFICATE_WARNING_DAYS || now - this.#certificateWarnedAt < 86_400_000) return
+    this.#certificateWarnedAt = now
+    this.#emit({ type: 'certificate-expiring', key, orgNummer, notAfter, daysLeft: left })
   }
 
   /** One request's timeout: the configured one, or what is left before `deadline` (`performance.now()`), if less. */

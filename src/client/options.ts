@@ -49,6 +49,11 @@ export type ClientEvent =
   | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
   | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }
   | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete' | 'clear' }
+  /**
+   * The business certificate the grants carry ends in fewer than 30 days (`CERTIFICATE_WARNING_DAYS`): said when a
+   * grant is signed, at most once a day per client. `notAfter` is epoch ms.
+   */
+  | { type: 'certificate-expiring'; key: string; orgNummer: string; notAfter: number; daysLeft: number }
 
 /** What changes a Maskinporten token. */
 export interface GetTokenOptions {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FaultQueue } from './fault-queue.js'
 import type { ClientRegistry } from './registry.js'
 import type { ReplayMemory } from './maskinporten/replay.js'
+import type { TrustAnchors } from './maskinporten/certificates.js'
 import type { SigningKey } from './tokens.js'
 import type { EmulatorStats } from './types.js'
 
@@ -21,6 +22,8 @@ export interface EmulatorState {
   now(): number
   clients: ClientRegistry
   replay: ReplayMemory
+  /** Trust anchors for business certificate grants (`certificateAuthorities`). */
+  anchors: TrustAnchors
   faults: FaultQueue
   stats: EmulatorStats
   /** Signs Maskinporten tokens (published at `/jwk`). */

@@ -13,6 +13,7 @@ import { issuerPaths } from './issuer.js'
 import { jwk, metadata, token } from './maskinporten/endpoint.js'
 import { ClientRegistry } from './registry.js'
 import { ReplayMemory } from './maskinporten/replay.js'
+import { TrustAnchors } from './maskinporten/certificates.js'
 import { makeSigningKey } from './tokens.js'
 import type { Emulator, EmulatorOptions, EmulatorStats } from './types.js'
 
@@ -84,6 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { port, host, offsetMs, issuer, altinnUrl } = checkOptions(options)
   const clients = new ClientRegistry()
   for (const client of options.clients ?? []) clients.register(client)
+  const anchors = new TrustAnchors(options.certificateAuthorities)
   const [maskinportenKey, altinnKey] = await Promise.all([makeSigningKey(), makeSigningKey()])
   const faults = new FaultQueue()
   const stats = zeroStats()
@@ -107,6 +109,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now: () => Date.now() + offsetMs,
     clients,
     replay: new ReplayMemory(),
+    anchors,
     faults,
     stats,
     maskinportenKey,

@@ -40,6 +40,20 @@
  * Faults and stats
  * 17. A `delay` fault counts as faulted: in `requests` only, though answered normally
  *     ({@link DELAY_COUNTS_AS_FAULTED}). `garbage` answers `text/html` ({@link GARBAGE_BODY}).
+ *
+ * Business certificates (x5c; docs/certificates.md)
+ * 18. A client takes certificate grants when registered with `certificate: true` (its `jwks` may then be left out);
+ *     the certificate's organisation number (subject `serialNumber`, or `organizationIdentifier` `NTRNO-…`) must be the
+ *     client's `orgNummer`, else MP-122 ({@link OPEN_TEXTS}`.wrongCertificateOrg`). Trust anchors are the emulator's
+ *     `certificateAuthorities` (none by default: every chain is then untrusted).
+ * 19. Order of the x5c checks: malformed (MP-123; more than {@link MAX_X5C_CERTIFICATES} certificates too), then the
+ *     chain (MP-120 "invalid certificate" for each of: leaf a CA, a certificate not issued and signed by the next
+ *     one — a chain out of order —, any certificate outside its validity at the emulator's clock, a non-CA above the
+ *     leaf, a last certificate that is neither an anchor nor issued by one, a leaf key not RSA ≥ 2048), then a client
+ *     without `certificate: true` (the answer for a grant without a kid), then the org (MP-122), then the signature
+ *     with the leaf's key (MP-124). Revocation (OCSP, CRL) is not checked.
+ * 20. With both `kid` and a well-formed `x5c`, the kid decides (as before; item 6). Tokens from certificate grants say
+ *     `client_amr: "virksomhetssertifikat"`; `consumer` is the client's org, as for key grants.
  */
 import { createHash, type KeyObject } from 'node:crypto'
 
@@ -66,6 +80,8 @@ export const OPEN_TEXTS = {
   noAssertion: 'Invalid request. Missing assertion',
   repeated: 'Invalid request. Repeated parameter',
   notYetValid: 'Invalid assertion. Client authentication failed. JWT is not yet valid',
+  /** Item 18: MP-122, as Digdir's troubleshooting page names it; whether the "Invalid assertion." prefix comes first is not shown. */
+  wrongCertificateOrg: 'Invalid organization number for client. Does not match certificate orgno',
 } as const
 
 /** Item 3: allowed difference between a grant's `iat` (and `nbf`) and the emulator's clock, seconds. */
@@ -118,6 +134,9 @@ export const ALTINN_SKEW_SECONDS = 10
 export function x5tOf(publicKey: KeyObject): string {
   return createHash('sha1').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url')
 }
+
+/** Item 19: most certificates taken in an `x5c`. */
+export const MAX_X5C_CERTIFICATES = 10
 
 /** Item 17: a delayed request counts in `requests` only. */
 export const DELAY_COUNTS_AS_FAULTED = true

@@ -62,7 +62,7 @@ async function answerToken(call: Call): Promise<'issued' | 'rejected'> {
   const now = state.now() / 1000
   const verdict =
     typeof assertion === 'string'
-      ? validateGrant(assertion, { issuer: state.issuer, now, clients: state.clients, replay: state.replay })
+      ? validateGrant(assertion, { issuer: state.issuer, now, clients: state.clients, replay: state.replay, anchors: state.anchors })
       : ({ ok: false, rejection: assertion } as const)
   if (!verdict.ok) {
     sendJson(call, 400, rejectionBody(verdict.rejection, state.issuer), NO_STORE)
