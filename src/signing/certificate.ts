@@ -131,16 +131,18 @@ export function readPemChain(pem: string | Uint8Array): PemChain {
 export function readX5c(x5c: unknown, field: string): X509Certificate[] {
   const bad = (problem: string, cause?: unknown) =>
     new MaskinportenError('invalid_config', `Invalid configuration: ${field} ${problem}`, { cause })
+  const badEntry = (i: number, problem: string, cause?: unknown) =>
+    new MaskinportenError('invalid_config', `Invalid configuration: ${field}[${i}] ${problem}`, { cause })
   if (!Array.isArray(x5c) || x5c.length === 0) throw bad('must be a non-empty array of base64 DER certificates, leaf first')
   if (x5c.length > MAX_CHAIN_LENGTH) throw bad(`has ${x5c.length} certificates; at most ${MAX_CHAIN_LENGTH} are taken`)
   return x5c.map((entry: unknown, i) => {
     if (typeof entry !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) {
-      throw bad(`[${i}] is not standard base64 (RFC 7515 §4.1.6: base64 DER, not base64url, no PEM armour)`)
+      throw badEntry(i, `is not standard base64 (RFC 7515 §4.1.6: base64 DER, not base64url, no PEM armour)`)
     }
     try {
       return new X509Certificate(Buffer.from(entry, 'base64'))
     } catch (err) {
-      throw bad(`[${i}] is not a DER certificate`, err)
+      throw badEntry(i, 'is not a DER certificate', err)
     }
   })
 }

@@ -14,7 +14,7 @@ import {
   readX5c,
   type CertificateInfo,
 } from './certificate.js'
-import { loadSigningKey, MIN_RSA_BITS, type KeySource } from './keys.js'
+import { loadSigningKey, MIN_RSA_BITS, type KeySource, type PublicJwk } from './keys.js'
 import { callSigner, DEFAULT_SIGNER_TIMEOUT_MS, type GrantSigner } from './signer.js'
 
 /** Everything in a config that says how grants are signed. */
@@ -36,7 +36,7 @@ export interface SigningSource extends KeySource {
    * The public half of the signer's key (a `KeyObject`, a public JWK, its JSON, or SPKI PEM): each signature the signer
    * returns is verified with it before anything is sent. Not needed with a certificate (its key is used).
    */
-  publicKey?: KeyObject | JsonWebKey | string
+  publicKey?: KeyObject | JsonWebKey | PublicJwk | string
 }
 
 /** How a resolved config signs: exactly one of `key` and `signer`; exactly one of `kid` and `x5c`. */
@@ -74,13 +74,17 @@ function checkSigner(signer: unknown): GrantSigner {
 }
 
 function parsePublicKey(value: unknown): KeyObject {
+  const text = typeof value === 'string' ? value : undefined
+  if ((text !== undefined && /PRIVATE KEY|"d"\s*:/.test(text)) || (value !== null && typeof value === 'object' && 'd' in value)) {
+    throw invalidConfig('publicKey', 'holds a private key; give only its public half (the signer keeps the private key)')
+  }
   let key: KeyObject
   try {
     if (value instanceof KeyObject) key = value.type === 'private' ? createPublicKey(value) : value
     else if (typeof value === 'string' && value.includes('-----BEGIN')) key = createPublicKey(value)
     else {
       const jwk = typeof value === 'string' ? (JSON.parse(value) as JsonWebKey) : (value as JsonWebKey)
-      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk
+      const { alg: _alg, kid: _kid, use: _use, ...pub } = jwk as JsonWebKey & { kid?: string }
       key = createPublicKey({ key: pub, format: 'jwk' })
     }
   } catch {
