@@ -22,6 +22,7 @@ export const FLAG_VARIABLES = {
   'altinn-url': 'ALTINN_URL',
   org: 'ORG_NUMMER',
   scope: 'MASKINPORTEN_SCOPES',
+  certificate: 'MASKINPORTEN_CERTIFICATE',
 } as const
 
 /** A configuration flag's name. */
@@ -35,6 +36,7 @@ export const CONFIG_FLAGS = {
   env: { type: 'string' },
   issuer: { type: 'string' },
   'altinn-url': { type: 'string' },
+  certificate: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagSpec
@@ -47,6 +49,8 @@ export const CONFIG_FLAGS_HELP = `Configuration (flag > environment variable > .
                      MASKINPORTEN_PRIVATE_KEY    the PEM itself (secret stores)
                      MASKINPORTEN_CLIENT_JWK     private JWK as JSON (NAIS); its kid is used
                      MASKINPORTEN_PASSPHRASE     passphrase of an encrypted PEM
+  --certificate FILE MASKINPORTEN_CERTIFICATE    business certificate chain, PEM, leaf first (no kid then; the
+                                                 key may be in the same file: openssl pkcs12 -nodes output)
   --env test|prod    WENCHE_ENV                  environment (default prod)
   --issuer URL       MASKINPORTEN_ISSUER         issuer override, taken exactly as given
   --altinn-url URL   ALTINN_URL                  Altinn platform override
