@@ -27,6 +27,9 @@ export {
 export { isValidOrgNummer } from './config/orgnummer.js'
 export { generateSigningKey, publicJwk, jwkThumbprint, type GeneratedKey, type PublicJwk, type KeySource } from './signing/keys.js'
 export { buildJwtGrant, GRANT_LIFETIME_SECONDS, type GrantOptions } from './signing/grant.js'
+export { keyObjectSigner, DEFAULT_SIGNER_TIMEOUT_MS, type GrantSigner } from './signing/signer.js'
+export { type SigningSource } from './signing/resolve.js'
+export { inspectCertificate, daysLeft, CERTIFICATE_WARNING_DAYS, type CertificateInfo } from './signing/certificate.js'
 export { type TokenResponse } from './exchange/maskinporten.js'
 export {
   getMaskinportenToken,
