@@ -122,6 +122,22 @@ describe('tokens with a business certificate', () => {
   })
 })
 
+describe('refused by the emulator', () => {
+  it('a certificate of another organisation than the client’s: MP-122 with the fix', async () => {
+    const other = pki.leaf({ serialNumber: '974760223' })
+    await assert.rejects(getMaskinportenToken(config({ certificate: pki.chain(other, pki.intermediate), privateKeyPem: other.keyPem }), SCOPE), {
+      code: 'maskinporten_error',
+      mpCode: 'MP-122',
+      message: /names another organisation than the client's owner/,
+    })
+  })
+
+  it('a chain the emulator does not trust: MP-120', async () => {
+    const stranger = pki.leaf({ serialNumber: ORG, issuer: pki.strangerIntermediate })
+    await assert.rejects(getMaskinportenToken(config({ certificate: pki.chain(stranger, pki.strangerIntermediate), privateKeyPem: stranger.keyPem }), SCOPE), { code: 'maskinporten_error', mpCode: 'MP-120' })
+  })
+})
+
 describe('refused before anything is sent', () => {
   it('a private key that is not the certificate’s', () =>
     refusedLocally(() => config({ certificate: pki.chain(leaf, pki.intermediate), privateKeyPem: pki.intermediate.keyPem }), 'jwt_sign_failed', /its public key is not the private key's/))
