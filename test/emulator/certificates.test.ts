@@ -6,6 +6,11 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { ROOT } from '../support/paths.ts'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 import { generateSigningKey } from '../../src/signing/keys.js'
 import { decodeToken } from '../../src/exchange/token.js'
@@ -155,5 +160,34 @@ describe('registration', () => {
     await assert.rejects(startEmulator({ certificateAuthorities: [leaf.pem] }), { code: 'invalid_config', message: /certificateAuthorities\[0\].*CA/ })
     await assert.rejects(startEmulator({ certificateAuthorities: ['not pem'] }), { code: 'invalid_config', message: /certificateAuthorities\[0\]/ })
     assert.throws(() => emu.registerClient({ clientId: 'x', orgNummer: VENDOR_ORG, scopes: [SCOPE] }), { code: 'invalid_config', message: /jwks.*certificate: true/ })
+  })
+})
+
+describe('maskinporten emulator --config with certificateAuthorities', () => {
+  it('serves a certificate client from the file, trusting its CA', async () => {
+    const file = join(pki.dir, 'emulator.json')
+    writeFileSync(file, JSON.stringify({
+      clients: [{ clientId: CERT_CLIENT, orgNummer: VENDOR_ORG, certificate: true, scopes: [SCOPE] }],
+      certificateAuthorities: [pki.root.pem],
+    }))
+    const child = spawn(process.execPath, ['dist/cli/main.js', 'emulator', '--port', '0', '--config', file], { cwd: ROOT })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout })
+        lines.once('line', (l) => (lines.close(), resolve(l)))
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)))
+      })
+      const url = /listening on (http:\/\/[^\s]+)$/.exec(line)?.[1]
+      assert.ok(url, line)
+      const iat = Math.floor(Date.now() / 1000)
+      const grant = signGrant(leaf.key, { alg: 'RS256', x5c: pki.x5c(leaf, pki.intermediate) }, { aud: `${url}/`, iss: CERT_CLIENT, scope: SCOPE, iat, exp: iat + 100, jti: randomUUID() })
+      const answer = await requestToken({ issuer: `${url}/` }, grant)
+      assert.equal(answer.status, 200, answer.text)
+      assert.equal(decodeToken(String(answer.body.access_token)).claims.client_amr, 'virksomhetssertifikat')
+    } finally {
+      child.kill('SIGTERM')
+      await exited
+    }
   })
 })
