@@ -265,7 +265,9 @@ export class MaskinportenClient {
     return this.#withRetries(target.key, 'token', flight, {
       attempt: async (deadline, signal) => {
         sentAt = this.#now()
-        const grant = await createGrant(this.#config, target.params, sentAt + this.#offsetMs)
+        // A signer's wait is bounded by what is left of the deadline, as a request is.
+        const signing = this.#config.signer ? { ...this.#config, timeoutMs: this.#timeoutMs(deadline) } : this.#config
+        const grant = await createGrant(signing, target.params, sentAt + this.#offsetMs)
         if (this.#config.certificate) this.#warnCertificate(target.key, sentAt)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it

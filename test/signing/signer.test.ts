@@ -104,6 +104,20 @@ describe('a signer instead of a key', () => {
     assert.equal(signal?.aborted, true)
   })
 
+  it('in the client, a hanging signer is bounded by what is left of the retry deadline, not timeoutMs', async () => {
+    const signer: GrantSigner = { sign: () => new Promise(() => {}) }
+    const client = new MaskinportenClient(config(signer, { timeoutMs: 600_000 }), { retry: { deadlineMs: 200 } })
+    try {
+      const err = await client.getToken({ scope: SCOPE }).catch((e: unknown) => e)
+      assert.ok(isMaskinportenError(err))
+      assert.equal(err.code, 'jwt_sign_failed')
+      const ms = Number(/within (\d+) ms/.exec(err.message)?.[1])
+      assert.ok(ms > 0 && ms <= 200, err.message)
+    } finally {
+      client.close()
+    }
+  })
+
   it('a throwing signer: jwt_sign_failed whose cause is scrubbed of tokens, credentials and the signed bytes', async () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl'
     let input = ''
