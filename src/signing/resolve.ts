@@ -4,7 +4,7 @@
  *
  * @see docs/certificates.md
  */
-import { createPublicKey, KeyObject, sign, type JsonWebKey } from 'node:crypto'
+import { createHash, createPublicKey, KeyObject, sign, type JsonWebKey } from 'node:crypto'
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
 import {
   checkCertificateTime,
@@ -113,9 +113,30 @@ function chainOf(source: SigningSource): { info: CertificateInfo; embeddedKey?: 
   if (typeof cert !== 'string' && !(cert instanceof Uint8Array)) {
     throw invalidConfig('certificate', 'must be the chain as PEM text (a string) or its bytes, leaf first')
   }
+  const id = createHash('sha256').update(cert).digest('base64url')
+  const hit = chainCache.get(id)
+  if (hit) return hit
   const { chain, privateKeyPem } = readPemChain(cert)
   const info = describeChain(chain)
-  return privateKeyPem === undefined ? { info } : { info, embeddedKey: privateKeyPem }
+  const read = privateKeyPem === undefined ? { info } : { info, embeddedKey: privateKeyPem }
+  if (chainCache.size >= MAX_CACHED_CHAINS) chainCache.delete(chainCache.keys().next().value!)
+  chainCache.set(id, read)
+  return read
+}
+
+// Chains given as text are read once (parsing and verifying a chain costs more than signing a grant), by a digest
+// of the text, as keys are; and a key is matched to a certificate once.
+const MAX_CACHED_CHAINS = 32
+const chainCache = new Map<string, { info: CertificateInfo; embeddedKey?: string }>()
+const matched = new WeakMap<KeyObject, WeakSet<CertificateInfo>>()
+
+function keyMatches(key: KeyObject, info: CertificateInfo): boolean {
+  if (matched.get(key)?.has(info)) return true
+  if (!keyMatchesCertificate(key, info)) return false
+  let set = matched.get(key)
+  if (set === undefined) matched.set(key, (set = new WeakSet()))
+  set.add(info)
+  return true
 }
 
 /**
@@ -137,7 +158,7 @@ export function resolveSigning(source: SigningSource): ResolvedSigning {
     if (!signer) {
       const embedded = keySourceGiven(source) ? undefined : certificate.embeddedKey
       key = loadSigningKey(embedded === undefined ? source : { privateKeyPem: embedded, passphrase: source.passphrase })
-      if (!keyMatchesCertificate(key, certificate.info)) {
+      if (!keyMatches(key, certificate.info)) {
         throw new MaskinportenError(
           'jwt_sign_failed',
           `Cannot use the business certificate: its public key is not the private key's (certificate for ${certificate.info.orgNummer}, ${certificate.info.subject}); give the key the certificate was issued for`,
