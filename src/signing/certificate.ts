@@ -98,14 +98,12 @@ export function chainBreak(chain: readonly X509Certificate[]): number {
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
 const KEY_BLOCK = /-----BEGIN (?:RSA |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?-----END (?:RSA |ENCRYPTED )?PRIVATE KEY-----/
 
-/** A PEM chain read: the certificates in the order given, and a private key block when the text holds one. */
+/** A PEM chain read: the certificates in the order given (a key block in the same text is left alone). */
 export interface PemChain {
   chain: X509Certificate[]
-  /** The private key block found in the same text (as `openssl pkcs12 -nodes` writes it). Secret. */
-  privateKeyPem?: string
 }
 
-/** Reads the certificates (and a private key block, if any) of PEM text. Throws `jwt_sign_failed`, never quoting it. */
+/** Reads the certificates of PEM text. Throws `jwt_sign_failed`, never quoting the text. */
 export function readPemChain(pem: string | Uint8Array): PemChain {
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8')
   if (text.length > MAX_CHAIN_CHARS) throw certificateError(`the PEM text has ${text.length} characters; a chain is far smaller`)
@@ -123,8 +121,12 @@ export function readPemChain(pem: string | Uint8Array): PemChain {
       throw certificateError(`certificate ${i + 1} of the chain cannot be read as X.509`, err)
     }
   })
-  const key = KEY_BLOCK.exec(text)?.[0]
-  return key === undefined ? { chain } : { chain, privateKeyPem: key }
+  return { chain }
+}
+
+/** The private key block of PEM text that also holds certificates, if any. Secret: never quote it. */
+export function embeddedKeyOf(pem: string | Uint8Array): string | undefined {
+  return KEY_BLOCK.exec(typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8'))?.[0]
 }
 
 /** Reads an `x5c` (standard base64 DER, leaf first). Throws `invalid_config` naming `field` when it is malformed. */

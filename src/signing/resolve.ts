@@ -10,6 +10,7 @@ import {
   checkCertificateTime,
   describeChain,
   keyMatchesCertificate,
+  embeddedKeyOf,
   readPemChain,
   readX5c,
   type CertificateInfo,
@@ -113,21 +114,24 @@ function chainOf(source: SigningSource): { info: CertificateInfo; embeddedKey?: 
   if (typeof cert !== 'string' && !(cert instanceof Uint8Array)) {
     throw invalidConfig('certificate', 'must be the chain as PEM text (a string) or its bytes, leaf first')
   }
+  // The cache holds the chain's public facts only: a key block in the text is taken from the text each time.
+  const embedded = (): { embeddedKey?: string } => {
+    const key = embeddedKeyOf(cert)
+    return key === undefined ? {} : { embeddedKey: key }
+  }
   const id = createHash('sha256').update(cert).digest('base64url')
   const hit = chainCache.get(id)
-  if (hit) return hit
-  const { chain, privateKeyPem } = readPemChain(cert)
-  const info = describeChain(chain)
-  const read = privateKeyPem === undefined ? { info } : { info, embeddedKey: privateKeyPem }
+  if (hit) return { info: hit, ...embedded() }
+  const info = describeChain(readPemChain(cert).chain)
   if (chainCache.size >= MAX_CACHED_CHAINS) chainCache.delete(chainCache.keys().next().value!)
-  chainCache.set(id, read)
-  return read
+  chainCache.set(id, info)
+  return { info, ...embedded() }
 }
 
 // Chains given as text are read once (parsing and verifying a chain costs more than signing a grant), by a digest
 // of the text, as keys are; and a key is matched to a certificate once.
 const MAX_CACHED_CHAINS = 32
-const chainCache = new Map<string, { info: CertificateInfo; embeddedKey?: string }>()
+const chainCache = new Map<string, CertificateInfo>()
 const matched = new WeakMap<KeyObject, WeakSet<CertificateInfo>>()
 
 function keyMatches(key: KeyObject, info: CertificateInfo): boolean {
