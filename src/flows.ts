@@ -4,7 +4,7 @@
  */
 import { exchangeForAltinnToken } from './exchange/altinn.js'
 import { resolveConfig, type MaskinportenConfig } from './config/config.js'
-import { grantParams, createGrant, type GrantOptions } from './signing/grant.js'
+import { grantParams, createGrant, type ConsentReference, type GrantOptions } from './signing/grant.js'
 import { requestToken, type TokenResponse } from './exchange/maskinporten.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './config/scopes.js'
 
@@ -116,4 +116,27 @@ export async function getSkdSkattemeldingToken(
   opts: { externalRef?: string } = {},
 ): Promise<string> {
   return (await getMaskinportenToken(config, skattemeldingScope(), { ...opts, orgNummer })).access_token
+}
+
+/**
+ * A Maskinporten token that carries a consent (samtykke) a person or organisation gave you in Altinn: the grant
+ * names the consent (`authorization_details` of type `urn:altinn:consent`) and Maskinporten answers with a token
+ * whose entry repeats it with `to`, `consented`, `validTo` and `consentRights`. Used directly against the data
+ * source, not exchanged. A person's number in `from` is validated (both check digits) and never shown in errors.
+ *
+ * @param scope the scope(s) the API owner requires for the consent, e.g. its data API's scope.
+ * @param consent the consent request's `id` (a UUID) and `from` (fødselsnummer, D-number or org number).
+ * @example
+ * ```ts
+ * const token = await getConsentToken(config, 'altinn:consentrequests.read', { id: consentId, from: personNumber })
+ * ```
+ * @see https://docs.altinn.studio/authorization/guides/validate-consent
+ */
+export async function getConsentToken(
+  config: MaskinportenConfig,
+  scope: string,
+  consent: ConsentReference,
+  opts: { consumerOrg?: string; signal?: AbortSignal } = {},
+): Promise<string> {
+  return (await getMaskinportenToken(config, scope, { ...opts, consent })).access_token
 }

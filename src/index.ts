@@ -25,11 +25,13 @@ export {
   type ConfigFromEnvOptions,
 } from './config/config.js'
 export { isValidOrgNummer } from './config/orgnummer.js'
+export { isValidFodselsnummer } from './config/fodselsnummer.js'
 export { generateSigningKey, publicJwk, jwkThumbprint, type GeneratedKey, type PublicJwk, type KeySource } from './signing/keys.js'
 export { buildJwtGrant, GRANT_LIFETIME_SECONDS, type GrantOptions } from './signing/grant.js'
 export { keyObjectSigner, DEFAULT_SIGNER_TIMEOUT_MS, type GrantSigner } from './signing/signer.js'
 export { type SigningSource } from './signing/resolve.js'
 export { inspectCertificate, daysLeft, CERTIFICATE_WARNING_DAYS, type CertificateInfo } from './signing/certificate.js'
+export { type ConsentReference } from './signing/grant.js'
 export { type TokenResponse } from './exchange/maskinporten.js'
 export {
   getMaskinportenToken,
@@ -38,9 +40,11 @@ export {
   getAdminToken,
   getSkdAksjonaerToken,
   getSkdSkattemeldingToken,
+  getConsentToken,
   type FlowOptions,
 } from './flows.js'
 export { decodeToken, type DecodedToken } from './exchange/token.js'
+export { type ConsentDetail } from './exchange/token.js'
 export { MaskinportenClient } from './client/client.js'
 export {
   DEFAULT_MARGIN_MS,
@@ -61,6 +65,8 @@ export {
   type EmulatorClient,
   type EmulatorJwk,
   type EmulatorSystemUser,
+  type EmulatorConsent,
+  type EmulatorConsentRight,
   type EmulatorDelegation,
   type EmulatorFault,
   type EmulatorStats,

@@ -27,7 +27,8 @@ Makes an RSA key pair for a Maskinporten client:
 
   --out DIR     where to write the files (default: the current directory; made with mode 0700 if missing)
   --kid KID     key id (default: the key's RFC 7638 thumbprint, unique as Maskinporten requires)
-  --bits N      RSA key size: 2048 (default), 3072 or 4096
+  --bits N      RSA key size: 2048 (default; the size Digdir documents), 3072 or 4096 (allowed with a
+                warning: not confirmed to be accepted by Maskinporten)
   --force       replace existing files (the old key stops working once its JWK is removed from the portal)
 
 Example:
@@ -72,6 +73,7 @@ export async function keygenCommand(argv: string[], ctx: CliContext): Promise<nu
   writeFileAtomically(jwkFile, jwkJson, 0o644)
 
   ctx.out(jwkJson)
+  if (key.warning !== undefined) ctx.err(`Warning: ${key.warning}\n`)
   const shown = (file: string) => (relative(ctx.cwd, file).startsWith('..') ? file : relative(ctx.cwd, file))
   ctx.err(`Wrote the private key to ${shown(keyFile)} (mode 0600; keep it secret, never commit it)
 Wrote the public JWK to ${shown(jwkFile)} (printed above), kid ${key.kid}

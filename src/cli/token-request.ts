@@ -3,7 +3,8 @@
  * settings. Shared by `token`, `grant` and `doctor`, so that the three ask for the same thing given the same input.
  */
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
-import type { GrantOptions } from '../signing/grant.js'
+import { grantParams, type GrantOptions } from '../signing/grant.js'
+import { partyUrn } from '../config/fodselsnummer.js'
 import { normalizeOrgNummer } from '../config/orgnummer.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../config/scopes.js'
 import type { CliContext } from './context.js'
@@ -27,6 +28,8 @@ export const TOKEN_REQUEST_FLAGS = {
   'external-ref': { type: 'string' },
   resource: { type: 'string', multiple: true },
   'consumer-org': { type: 'string' },
+  consent: { type: 'string' },
+  from: { type: 'string' },
   admin: { type: 'boolean' },
   'skd-aksjonaer': { type: 'boolean' },
   skattemelding: { type: 'boolean' },
@@ -40,6 +43,8 @@ export const TOKEN_REQUEST_HELP = `What to ask for:
   --external-ref REF                         the system user's external reference, if made with one
   --resource URL                             audience of the token (repeatable)
   --consumer-org ORGNR                       the customer that delegated access to you (supplier flow)
+  --consent ID                               a consent (samtykke) the token carries: the consent request's UUID
+  --from FNR|ORGNR                           who gave the consent: fødselsnummer/D-number (never printed) or org
   --admin                                    admin scopes (system register, system user requests); no org
   --skd-aksjonaer                            Skatteetaten aksjonærregisteroppgave scope (needs an org)
   --skattemelding                            Skatteetaten skattemelding + Altinn instance scopes (needs an org)
@@ -52,6 +57,8 @@ export interface TokenRequestValues {
   'external-ref'?: string
   resource?: string[]
   'consumer-org'?: string
+  consent?: string
+  from?: string
   admin?: boolean
   'skd-aksjonaer'?: boolean
   skattemelding?: boolean
@@ -107,6 +114,18 @@ export function tokenRequestFrom(command: string, values: TokenRequestValues, se
   if (values.resource) request.grant.resource = values.resource
   if (values['consumer-org'] !== undefined) {
     request.grant.consumerOrg = normalizeOrgNummer(values['consumer-org'], '--consumer-org')
+  }
+  if ((values.consent === undefined) !== (values.from === undefined)) {
+    throw new UsageError('--consent and --from go together: the consent id and who gave it', command)
+  }
+  if (values.consent !== undefined && values.from !== undefined) {
+    if (request.grant.orgNummer !== undefined) {
+      throw new UsageError('--consent cannot be combined with a system user (--org or ORG_NUMMER): a token carries one or the other', command)
+    }
+    // Checked here so that a bad value is named by its flag; the person's number is never quoted.
+    const consent = { id: values.consent, from: partyUrn(values.from, '--from') }
+    grantParams(request.scope, { consent: { ...consent } })
+    request.grant.consent = consent
   }
   return request
 }

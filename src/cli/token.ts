@@ -10,6 +10,7 @@ import type { TokenResult } from '../client/token-result.js'
 import type { CliContext } from './context.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes, describeTime } from './output.js'
+import { describeParty } from '../config/fodselsnummer.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP } from './token-request.js'
 import { parseFlags } from './usage.js'
@@ -51,6 +52,7 @@ Examples:
   maskinporten token --env test
   curl -H "Authorization: Bearer $(maskinporten token --altinn --org 310702641)" https://platform.tt02.altinn.no/...
   maskinporten token --admin --json | jq .expires_in
+  maskinporten token --env test --scope altinn:consentrequests.read --consent 77ed8698-e619-4066-9eb4-5c1eb3f165a1 --from 991825827
 `
 
 /** Runs `maskinporten token`. Returns the exit code. */
@@ -63,7 +65,12 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const { request, config, resolved } = prepareRequest('token', values, ctx)
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
-  const org = request.grant.orgNummer ? ` as the system user of ${request.grant.orgNummer}` : ''
+  const { consent } = request.grant
+  const org = request.grant.orgNummer
+    ? ` as the system user of ${request.grant.orgNummer}`
+    : consent
+      ? ` with consent ${consent.id} from ${describeParty(consent.from)}`
+      : ''
   const store = values['no-cache'] === true ? undefined : new FileTokenStore(cacheDir(ctx.env), { now: ctx.now, warn: ctx.err })
 
   // Progress on stderr, from the requests themselves: what is asked, and why it is asked again.

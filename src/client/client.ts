@@ -26,6 +26,7 @@ import {
 import { learnedClockOffset, retryPolicy, withRetries, type RetryHooks, type RetryPolicy } from './retry.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../config/scopes.js'
 import { decodeToken } from '../exchange/token.js'
+import { partyKey } from '../config/fodselsnummer.js'
 import { TokenResult } from './token-result.js'
 import { CERTIFICATE_WARNING_DAYS, daysLeft } from '../signing/certificate.js'
 
@@ -219,20 +220,22 @@ export class MaskinportenClient {
    */
   #target(options: GetTokenOptions): Target {
     if (this.#closed) throw clientClosed()
-    const { scope, orgNummer, externalRef, resource, consumerOrg } = options
-    const simple = externalRef === undefined && resource === undefined && consumerOrg === undefined && typeof scope !== 'object'
+    const { scope, orgNummer, externalRef, resource, consumerOrg, consent } = options
+    const simple =
+      externalRef === undefined && resource === undefined && consumerOrg === undefined && consent === undefined && typeof scope !== 'object'
     if (simple) {
       const hit = this.#simpleTargets.get(scope)?.get(orgNummer)
       if (hit !== undefined) return hit
     }
-    const raw = JSON.stringify([scope, orgNummer, externalRef, resource, consumerOrg])
+    // In memory only; a consent's `from` is hashed here too, so no map key holds a person's number.
+    const raw = JSON.stringify([scope, orgNummer, externalRef, resource, consumerOrg, consentKey(consent)])
     let target = this.#targets.get(raw)
     if (target === undefined) {
       if (this.#targets.size >= MAX_TARGETS) {
         this.#targets.clear()
         this.#simpleTargets.clear()
       }
-      target = this.#newTarget(grantParams(scope ?? defaultScopes(), { orgNummer, externalRef, resource, consumerOrg }))
+      target = this.#newTarget(grantParams(scope ?? defaultScopes(), { orgNummer, externalRef, resource, consumerOrg, ...(consent === undefined ? {} : { consent }) }))
       this.#targets.set(raw, target)
     }
     if (simple) {
@@ -249,6 +252,8 @@ export class MaskinportenClient {
     const scopeSet = params.scope.split(' ').sort().join(' ')
     // Everything that changes the Maskinporten token changes the Altinn token made from it.
     const request = [issuer, clientId, scopeSet, params.orgNummer ?? null, params.externalRef ?? null, params.resource ?? null, params.consumerOrg ?? null]
+    // Keys are shown in events and name cache files: a consent is its id and a hash of who gave it.
+    if (params.consent !== undefined) request.push(`consent:${params.consent.id}:${partyKey(params.consent.from)}`)
     const target: Target = {
       params,
       key: JSON.stringify(['maskinporten', ...request]),
@@ -382,4 +387,12 @@ function altinnExpiry(token: string, sentAt: number, offsetMs: number, from: Sto
     // Not a JWT: fall through to the conservative answer.
   }
   return from.expiresAt
+}
+
+/** A consent as a memo key: its id and a hash of `from` (never the number itself); anything else by its type. */
+function consentKey(consent: unknown): unknown {
+  if (consent === undefined) return null
+  if (consent === null || typeof consent !== 'object') return ['not-an-object', typeof consent]
+  const { id, from } = consent as Record<string, unknown>
+  return [typeof id === 'string' ? id : typeof id, typeof from === 'string' ? partyKey(from) : `not-a-string:${typeof from}`]
 }

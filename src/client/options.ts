@@ -5,6 +5,7 @@
 import type { TokenStore } from './store.js'
 import type { MaskinportenErrorCode } from '../errors/errors.js'
 import type { RetryOptions } from './retry.js'
+import type { ConsentReference } from '../signing/grant.js'
 
 /** Default {@link MaskinportenClientOptions.marginMs}. */
 export const DEFAULT_MARGIN_MS = 5_000
@@ -67,6 +68,11 @@ export interface GetTokenOptions {
   resource?: string | readonly string[]
   /** Customer that delegated access to you (`consumer_org`, the supplier flow). */
   consumerOrg?: string
+  /**
+   * A consent (samtykke) the token must carry: `{id, from}` (see `ConsentReference`). Tokens are cached per
+   * consent; the cache key holds a hash of `from`, never a person's number.
+   */
+  consent?: ConsentReference
   /** Skip the cache (e.g. the token was just refused); concurrent callers still share one request. */
   forceRefresh?: boolean
 }

@@ -45,6 +45,8 @@ export function isValidOrgNummer(value: unknown): boolean {
 export function parseOrgNummer(value: unknown): { ok: true; orgNummer: string } | { ok: false; problem: string } {
   if (typeof value !== 'string') return { ok: false, problem: `must be a string of nine digits, got ${typeof value}` }
   const digits = strip(value)
+  // Eleven digits are likely a person's fødselsnummer given by mistake: personal data, never quoted.
+  if (/^\d{11}$/.test(digits)) return { ok: false, problem: '(11 digits, not shown: a fødselsnummer?) is not nine digits' }
   if (!/^\d{9}$/.test(digits)) return { ok: false, problem: `${describeValue(value)} is not nine digits` }
   if (!checkDigitOk(digits)) return { ok: false, problem: `${describeValue(value)} has a wrong check digit (mod 11)` }
   return { ok: true, orgNummer: digits }

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FaultQueue } from './fault-queue.js'
 import type { ClientRegistry } from './registry.js'
+import type { ConsentRegistry } from './maskinporten/consent.js'
 import type { ReplayMemory } from './maskinporten/replay.js'
 import type { TrustAnchors } from './maskinporten/certificates.js'
 import type { SigningKey } from './tokens.js'
@@ -24,6 +25,10 @@ export interface EmulatorState {
   replay: ReplayMemory
   /** Trust anchors for business certificate grants (`certificateAuthorities`). */
   anchors: TrustAnchors
+  /** Consents given in Altinn (samtykke). */
+  consents: ConsentRegistry
+  /** Service owners' org codes by org number, for `urn:altinn:org`. */
+  serviceOwners: Readonly<Record<string, string>>
   faults: FaultQueue
   stats: EmulatorStats
   /** Signs Maskinporten tokens (published at `/jwk`). */

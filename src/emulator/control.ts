@@ -1,10 +1,11 @@
 /**
  * The test hooks over HTTP, for test suites in other languages: `POST /__emulator/clients`,
- * `POST /__emulator/faults`, `DELETE /__emulator/faults`, `GET /__emulator/stats` (docs/architecture.md, the contract).
+ * `POST /__emulator/consents`, `POST /__emulator/faults`, `DELETE /__emulator/faults`, `GET /__emulator/stats`
+ * (docs/architecture.md, the contract).
  */
 import { isMaskinportenError } from '../errors/errors.js'
 import { mediaType, methodNotAllowed, readBody, sendJson, type Call } from './call.js'
-import type { EmulatorClient } from './types.js'
+import type { EmulatorClient, EmulatorConsent } from './types.js'
 
 /** Path prefix of the control endpoints. */
 export const CONTROL_PREFIX = '/__emulator/'
@@ -40,6 +41,7 @@ async function withBody(call: Call, hook: (body: unknown) => void, status: numbe
 /** Serves `/__emulator/*`; false when the path is not one of them. */
 export async function control(call: Call, hooks: {
   registerClient(client: EmulatorClient): void
+  registerConsent(consent: EmulatorConsent): void
   injectFault(fault: unknown): void
   clearFaults(): void
 }): Promise<boolean> {
@@ -48,6 +50,10 @@ export async function control(call: Call, hooks: {
     case 'clients':
       if (req.method !== 'POST') methodNotAllowed(call, ['POST'])
       else await withBody(call, (body) => hooks.registerClient(body as EmulatorClient), 201)
+      return true
+    case 'consents':
+      if (req.method !== 'POST') methodNotAllowed(call, ['POST'])
+      else await withBody(call, (body) => hooks.registerConsent(body as EmulatorConsent), 201)
       return true
     case 'faults':
       if (req.method === 'POST') await withBody(call, (body) => hooks.injectFault(body), 201)

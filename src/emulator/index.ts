@@ -12,6 +12,8 @@ export type {
   EmulatorOptions,
   EmulatorStats,
   EmulatorSystemUser,
+  EmulatorConsent,
+  EmulatorConsentRight,
   EndpointStats,
   FaultEndpoint,
 } from './types.js'

@@ -12,7 +12,7 @@ export function underIssuer(issuer: string, name: string): string {
 }
 
 /** Maskinporten's endpoints, by their path on the server's own root. */
-const MASKINPORTEN_PATHS = ['token', 'jwk', '.well-known/oauth-authorization-server']
+const MASKINPORTEN_PATHS = ['token', 'jwk', '.well-known/oauth-authorization-server', '.well-known/openid-configuration']
 
 /**
  * Where the issuer's endpoints land on this server when the issuer has a path (`http://host/sky` → `/sky/token`):

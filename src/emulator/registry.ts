@@ -8,6 +8,7 @@ import { MIN_RSA_BITS } from '../signing/keys.js'
 import { parseOrgNummer } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
 import type { EmulatorClient } from './types.js'
+import { EXTERNAL_REF_PATTERN } from './unconfirmed.js'
 
 /** A registered public key of a client. */
 export interface ClientKey {
@@ -28,6 +29,8 @@ export interface RegisteredClient {
   tokenLifetimeSeconds: number
   /** Takes business certificate grants naming its org (`certificate: true`). */
   certificate: boolean
+  /** What the API owners granted the organisation (MP-250 for the rest). */
+  grantedScopes: Set<string>
 }
 
 /** Default lifetime of access tokens, seconds (Maskinporten's default). */
@@ -73,7 +76,7 @@ function parseKey(jwk: unknown, field: string): ClientKey {
   }
   let key: KeyObject
   try {
-    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (PROTOCOL.md §3).
+    // `alg` on a registered JWK is ignored: keys are chosen by kid alone (docs/protocol.md §3).
     const { alg: _alg, exp: _exp, ...rest } = jwk as Record<string, unknown>
     key = createPublicKey({ key: rest as never, format: 'jwk' })
   } catch (err) {
@@ -96,7 +99,7 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
   const orgNummer = orgOf(input.orgNummer, 'orgNummer')
   const certificate = input.certificate ?? false
   if (typeof certificate !== 'boolean') throw invalidConfig('certificate', 'must be true or false')
-  // A certificate client may have no registered keys (emulator/unconfirmed.ts, item 18).
+  // A certificate client may have no registered keys (emulator/unconfirmed.ts, item 25).
   const jwks = (input.jwks ?? (certificate ? { keys: [] } : undefined)) as { keys?: unknown } | undefined
   if (!jwks || !Array.isArray(jwks.keys)) throw invalidConfig('jwks', 'must be { keys: [public JWK, ...] } (or set certificate: true for a business certificate client)')
   const keys = new Map<string, ClientKey>()
@@ -112,6 +115,9 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
   const systemUsers = objects(input.systemUsers, 'systemUsers').map((su, i) => {
     const field = `systemUsers[${i}]`
     const externalRef = optionalString(su.externalRef, `${field}.externalRef`)
+    if (externalRef !== undefined && !EXTERNAL_REF_PATTERN.test(externalRef)) {
+      throw invalidConfig(`${field}.externalRef`, 'must be 1 to 255 of A-Z a-z 0-9 æøå ÆØÅ _ - (Altinn)')
+    }
     return {
       orgNummer: orgOf(su.orgNummer, `${field}.orgNummer`),
       systemId: optionalString(su.systemId, `${field}.systemId`) ?? `${orgNummer}_emulator`,
@@ -123,11 +129,14 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
     consumerOrg: orgOf(d.consumerOrg, `delegations[${i}].consumerOrg`),
     scopes: new Set(stringList(d.scopes, `delegations[${i}].scopes`)),
   }))
+  const scopes = new Set(stringList(input.scopes, 'scopes'))
+  const granted = input.grantedScopes === undefined ? scopes : new Set(stringList(input.grantedScopes, 'grantedScopes'))
   return {
     clientId,
     orgNummer,
     keys,
-    scopes: new Set(stringList(input.scopes, 'scopes')),
+    scopes,
+    grantedScopes: granted,
     systemUsers,
     delegations,
     tokenLifetimeSeconds: lifetime,

@@ -14,8 +14,11 @@ import { jwk, metadata, token } from './maskinporten/endpoint.js'
 import { ClientRegistry } from './registry.js'
 import { ReplayMemory } from './maskinporten/replay.js'
 import { TrustAnchors } from './maskinporten/certificates.js'
+import { ConsentRegistry } from './maskinporten/consent.js'
 import { makeSigningKey } from './tokens.js'
-import type { Emulator, EmulatorOptions, EmulatorStats } from './types.js'
+import type { Emulator, EmulatorConsent, EmulatorOptions, EmulatorStats } from './types.js'
+import { DEFAULT_SERVICE_OWNERS, HEADERS_TIMEOUT_MS, MAX_REMEMBERED_JTIS, REQUEST_TIMEOUT_MS } from './unconfirmed.js'
+import { parseOrgNummer } from '../config/orgnummer.js'
 
 const GET_ROUTES = new Map<string, (call: Call) => void>([
   ['/.well-known/oauth-authorization-server', metadata],
@@ -48,12 +51,40 @@ function checkOptions(options: EmulatorOptions) {
   // The issuer is taken exactly as given (Skyporten's have no trailing slash); the Altinn URL loses one.
   const issuer = optionalUrl(options.issuer, 'issuer')
   const altinnUrl = optionalUrl(options.altinnUrl, 'altinnUrl')?.replace(/\/$/, '')
-  return { port, host, offsetMs: offset * 1000, issuer, altinnUrl }
+  const maxGrants = options.maxRememberedGrants ?? MAX_REMEMBERED_JTIS
+  if (!Number.isSafeInteger(maxGrants) || maxGrants < 1) throw invalidConfig('maxRememberedGrants', 'must be a whole number from 1')
+  const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 100 || requestTimeoutMs > 600_000) {
+    throw invalidConfig('requestTimeoutMs', 'must be a whole number of milliseconds from 100 to 600000')
+  }
+  return { port, host, offsetMs: offset * 1000, issuer, altinnUrl, maxGrants, requestTimeoutMs, serviceOwners: serviceOwnersOf(options.serviceOwners) }
+}
+
+function serviceOwnersOf(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return DEFAULT_SERVICE_OWNERS
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidConfig('serviceOwners', 'must be { orgNummer: orgCode }')
+  const owners: Record<string, string> = {}
+  for (const [org, code] of Object.entries(value)) {
+    const parsed = parseOrgNummer(org)
+    if (!parsed.ok) throw invalidConfig('serviceOwners', parsed.problem)
+    if (typeof code !== 'string' || !/^[a-z0-9-]{2,20}$/.test(code)) throw invalidConfig(`serviceOwners.${parsed.orgNummer}`, 'must be an org code such as "digdir"')
+    owners[parsed.orgNummer] = code
+  }
+  return Object.freeze(owners)
+}
+
+/** A GET (or HEAD) that carries a body: refused, since no GET route reads one (unconfirmed.ts, item 23). */
+function bodyOnGet(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
 }
 
 async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<void> {
   const { path, req } = call
   if (path === '/token') return token(call)
+  if (bodyOnGet(req)) {
+    return sendJson(call, 400, { error: 'invalid_request', error_description: 'A GET request carries no body' }, { Connection: 'close' })
+  }
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
     req.resume()
     return sendJson(call, 413, { error: 'invalid_request', error_description: 'Request body too large' }, { Connection: 'close' })
@@ -62,7 +93,8 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
   if (provider !== undefined && provider !== '' && !provider.includes('/')) return exchange(call)
   if (path.startsWith(CONTROL_PREFIX) && (await control(call, hooks))) return
   req.resume()
-  const get = GET_ROUTES.get(path)
+  // A Skyporten-style issuer (no trailing slash) publishes its metadata as an OpenID configuration too.
+  const get = path === '/.well-known/openid-configuration' && !call.state.issuer.endsWith('/') ? metadata : GET_ROUTES.get(path)
   if (!get) return sendJson(call, 404, { error: 'not_found', error_description: `No such endpoint: ${maskTokens(path.slice(0, 200))}` })
   if (req.method !== 'GET') return methodNotAllowed(call, ['GET'])
   get(call)
@@ -82,17 +114,26 @@ async function route(call: Call, hooks: Parameters<typeof control>[1]): Promise<
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { port, host, offsetMs, issuer, altinnUrl } = checkOptions(options)
+  const { port, host, offsetMs, issuer, altinnUrl, maxGrants, requestTimeoutMs, serviceOwners } = checkOptions(options)
   const clients = new ClientRegistry()
   for (const client of options.clients ?? []) clients.register(client)
   const anchors = new TrustAnchors(options.certificateAuthorities)
-  const [maskinportenKey, altinnKey] = await Promise.all([makeSigningKey(), makeSigningKey()])
+  const now = () => Date.now() + offsetMs
+  const consents = new ConsentRegistry()
+  if (options.consents !== undefined && !Array.isArray(options.consents)) throw invalidConfig('consents', 'must be an array')
+  for (const consent of options.consents ?? []) consents.register(consent, now() / 1000)
+  const [maskinportenKey, altinnKey] = await Promise.all([makeSigningKey(), makeSigningKey(true)])
   const faults = new FaultQueue()
   const stats = zeroStats()
   const pending = new Set<{ timer: NodeJS.Timeout; resolve: (done: boolean) => void }>()
   let closed = false
 
-  const server = createServer()
+  // A test server: a slow or stalled client must not hold a socket for Node's default 300 s.
+  const server = createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -106,10 +147,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url,
     issuer: issuer ?? `${url}/`,
     altinnUrl: altinnUrl ?? url,
-    now: () => Date.now() + offsetMs,
+    now,
     clients,
-    replay: new ReplayMemory(),
+    replay: new ReplayMemory(maxGrants),
     anchors,
+    consents,
+    serviceOwners,
     faults,
     stats,
     maskinportenKey,
@@ -125,6 +168,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const aliases = issuerPaths(state.issuer)
   const hooks = {
     registerClient: (client: Parameters<Emulator['registerClient']>[0]) => void clients.register(client),
+    registerConsent: (consent: EmulatorConsent) => void consents.register(consent, now() / 1000),
     injectFault: (fault: unknown) => faults.add(fault as Parameters<Emulator['injectFault']>[0]),
     clearFaults: () => faults.clear(),
   }
@@ -146,10 +190,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else res.destroy()
     })
   })
-  // Malformed HTTP (bad request line, oversized headers): a bare 400, and the socket is closed.
+  // Malformed HTTP (bad request line, oversized headers): a bare 400; too slow: 408. The socket is closed.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    // Too slow (requestTimeout / headersTimeout): 408, as Node itself would answer.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   })
 
   if (!isLoopback(host)) {
@@ -164,6 +210,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     issuer: state.issuer,
     altinnUrl: state.altinnUrl,
     registerClient: hooks.registerClient,
+    registerConsent: hooks.registerConsent,
     injectFault: hooks.injectFault,
     clearFaults: hooks.clearFaults,
     stats: () => structuredClone(stats),

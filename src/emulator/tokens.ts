@@ -1,5 +1,5 @@
 /**
- * The tokens the emulator issues: Maskinporten access tokens (PROTOCOL.md §3–§4) and Altinn tokens (§5), each
+ * The tokens the emulator issues: Maskinporten access tokens (docs/protocol.md §3–§4) and Altinn tokens (§5), each
  * signed with its own RSA 2048 key made at start, published as a JWKS.
  */
 import { createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
@@ -8,7 +8,8 @@ import { publicJwk, type PublicJwk } from '../signing/keys.js'
 import { toIso6523 } from '../config/orgnummer.js'
 import { signJwt } from './jwt.js'
 import type { ValidGrant } from './maskinporten/rules.js'
-import { delegationSource, x5tOf } from './unconfirmed.js'
+import { selfSignedCertificate } from './altinn/certificate.js'
+import { delegationSource } from './unconfirmed.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
@@ -20,17 +21,37 @@ export interface SigningKey {
   privateKey: KeyObject
   publicKey: KeyObject
   kid: string
-  jwk: PublicJwk
-  /** Stands in for a certificate thumbprint, which the emulator lacks (unconfirmed.ts, item 16). */
-  x5t: string
+  /** The key's public JWK, `kid` included. */
+  jwk: PublicJwk | CertifiedJwk
+  /** With a certificate: its SHA-1 thumbprint, base64url. */
+  x5t?: string
 }
 
-/** Makes a fresh RSA 2048 signing key. */
-export async function makeSigningKey(): Promise<SigningKey> {
+/** A JWKS entry as Altinn publishes its keys: `x5t` and `x5c` of the certificate, no `alg` (docs/protocol.md §8). */
+export interface CertifiedJwk {
+  kty: 'RSA'
+  use: 'sig'
+  kid: string
+  x5t: string
+  e: string
+  n: string
+  x5c: string[]
+}
+
+/**
+ * Makes a fresh RSA 2048 signing key. `certified`: with a self-signed certificate, whose SHA-1 thumbprint is the
+ * `kid` (upper-case hex) and `x5t` (base64url), as Altinn's key (docs/protocol.md §8); else Maskinporten-style, the
+ * kid the JWK thumbprint.
+ */
+export async function makeSigningKey(certified = false): Promise<SigningKey> {
   const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 })
   const publicKey = createPublicKey(privateKey)
   const jwk = publicJwk(publicKey)
-  return { privateKey, publicKey, kid: jwk.kid, jwk, x5t: x5tOf(publicKey) }
+  if (!certified) return { privateKey, publicKey, kid: jwk.kid, jwk }
+  const cert = selfSignedCertificate(privateKey, publicKey, 'Wenche emulated Altinn token signing')
+  const kid = cert.thumbprintHex
+  const certifiedJwk: CertifiedJwk = { kty: 'RSA', use: 'sig', kid, x5t: cert.x5t, e: jwk.e, n: jwk.n, x5c: [cert.x5c] }
+  return { privateKey, publicKey, kid, jwk: certifiedJwk, x5t: cert.x5t }
 }
 
 const iso = (orgNummer: string) => ({ authority: 'iso6523-actorid-upis', ID: toIso6523(orgNummer) })
@@ -57,6 +78,7 @@ export function maskinportenClaims(
   }
   if (grant.audience !== undefined) claims.aud = grant.audience
   if (grant.systemUser) claims.authorization_details = [grant.systemUser.tokenDetail]
+  if (grant.consent) claims.authorization_details = [grant.consent.tokenDetail]
   if (grant.consumerOrg !== undefined) {
     claims.supplier = iso(client.orgNummer)
     claims.delegation_source = delegationSource(opts.altinnUrl)
@@ -74,7 +96,7 @@ export function signToken(
   const header =
     style === 'maskinporten'
       ? { kid: key.kid, alg: 'RS256' }
-      : { alg: 'RS256', kid: key.kid, x5t: key.x5t, typ: 'JWT' }
+      : { alg: 'RS256', kid: key.kid, ...(key.x5t === undefined ? {} : { x5t: key.x5t }), typ: 'JWT' }
   return signJwt(header, claims, key.privateKey)
 }
 

@@ -61,6 +61,37 @@ export interface EmulatorClient {
   delegations?: EmulatorDelegation[]
   /** Lifetime of the client's access tokens, in seconds. Default 120 (`expires_in` is one less). */
   tokenLifetimeSeconds?: number
+  /**
+   * The scopes the API owners have granted the client's organisation. A scope registered on the client but not
+   * here is refused with MP-250 ("Consumer has not been granted access to the scope …"). Default: all of `scopes`.
+   */
+  grantedScopes?: string[]
+}
+
+/** A consent right: what the consent allows, on which resources (Altinn's shape). */
+export interface EmulatorConsentRight {
+  /** Actions, `["consent"]` in Altinn's examples. */
+  action: string[]
+  /** The resources, `{type: "urn:altinn:resource", value: "<resource id>"}`. */
+  resource: Array<{ type: string; value: string }>
+  /** The consent's metadata (Altinn's consent requests spell it `metaData`; both are taken). */
+  metadata?: Record<string, string>
+}
+
+/** A consent (samtykke) that a person or organisation gave in Altinn, as its token entry will show it. */
+export interface EmulatorConsent {
+  /** The consent request's id, a UUID. */
+  id: string
+  /** Who consented: an 11-digit fødselsnummer, a 9-digit org number, or either as Altinn's party URN. */
+  from: string
+  /** The organisation given the consent (nine digits). Default: whichever client's organisation asks. */
+  to?: string
+  /** When it was given, ISO 8601. Default: when registered. */
+  consented?: string
+  /** When it ends, ISO 8601; afterwards grants naming it are refused. */
+  validTo: string
+  /** What it allows. */
+  consentRights: EmulatorConsentRight[]
 }
 
 /** Which endpoint a fault hits: Maskinporten's `POST /token` or Altinn's `GET .../exchange/{provider}`. */
@@ -129,6 +160,21 @@ export interface EmulatorOptions {
   issuer?: string
   /** The Altinn platform URL in Altinn tokens and Altinn's OpenID configuration. Default: `url`. */
   altinnUrl?: string
+  /** Consents given at start (see {@link Emulator.registerConsent}). */
+  consents?: EmulatorConsent[]
+  /**
+   * Service owners' org codes by org number: the `urn:altinn:org` of Altinn tokens exchanged from
+   * `altinn:serviceowner` scopes (Digdir's `digdir` becomes `ttd` with `?test=true`). Default
+   * `{ "991825827": "digdir" }`.
+   */
+  serviceOwners?: Record<string, string>
+  /**
+   * Most grants remembered against replay (default 100000). When that many live grants are remembered, a new one
+   * is answered 503 with `Retry-After` rather than forgetting a live one.
+   */
+  maxRememberedGrants?: number
+  /** Longest time a request may take to arrive whole, milliseconds. Default 10000. */
+  requestTimeoutMs?: number
 }
 
 /** A running emulator. */
@@ -144,6 +190,17 @@ export interface Emulator {
   altinnUrl: string
   /** Adds a client, or replaces the one with the same `clientId`. Throws `invalid_config` on a malformed client. */
   registerClient(client: EmulatorClient): void
+  /**
+   * Records a consent (samtykke) as given in Altinn, or replaces the one with the same id. A grant naming it gets a
+   * token whose entry carries `to`, `consented`, `validTo` and `consentRights`. Throws `invalid_config`.
+   *
+   * @example
+   * ```ts
+   * emu.registerConsent({ id: randomUUID(), from: '991825827', validTo: '2030-01-01T00:00:00Z',
+   *   consentRights: [{ action: ['consent'], resource: [{ type: 'urn:altinn:resource', value: 'my-resource' }] }] })
+   * ```
+   */
+  registerConsent(consent: EmulatorConsent): void
   /** Queues a fault; faults of one endpoint are served in the order given. */
   injectFault(fault: EmulatorFault): void
   /** Drops every queued fault. */

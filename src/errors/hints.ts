@@ -1,5 +1,5 @@
 /**
- * What to do about an error answer: Maskinporten's MP codes and texts (PROTOCOL.md §3, from Digdir's
+ * What to do about an error answer: Maskinporten's MP codes and texts (docs/protocol.md §3, from Digdir's
  * troubleshooting page) and Altinn's exchange statuses, each mapped to the fix a user can make.
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking
@@ -11,6 +11,8 @@ export interface MaskinportenErrorFacts {
   oauthError?: string
   description?: string
   mpCode?: string
+  /** The issuer the request went to: the hints name the self-service portal of its environment. */
+  issuer?: string
 }
 
 interface HintRule {
@@ -23,7 +25,24 @@ interface HintRule {
   hint: string
 }
 
-const PORTAL = "Digdir's self-service portal (sjolvbetjening.samarbeid.digdir.no)"
+// Replaced by the portal of the issuer's environment when a hint is given.
+const PORTAL = '{portal}'
+
+/**
+ * Digdir's self-service portal of the environment of `issuer`: the test portal for test.maskinporten.no (and
+ * Skyporten's test), the production one for maskinporten.no; both named when the issuer is neither (an emulator,
+ * a proxy).
+ */
+export function selfServicePortal(issuer?: string): string {
+  const host = issuer !== undefined && URL.canParse(issuer) ? new URL(issuer).host : ''
+  if (host === 'test.maskinporten.no' || host === 'test.sky.maskinporten.no') {
+    return "Digdir's self-service portal for test (sjolvbetjening.test.samarbeid.digdir.no)"
+  }
+  if (host === 'maskinporten.no' || host === 'sky.maskinporten.no') {
+    return "Digdir's self-service portal for production (sjolvbetjening.samarbeid.digdir.no)"
+  }
+  return "Digdir's self-service portal of the environment (test: sjolvbetjening.test.samarbeid.digdir.no, production: sjolvbetjening.samarbeid.digdir.no)"
+}
 
 // First match wins, by text, MP code or OAuth error: the more specific rules come first (several causes share
 // one code, and some have none).
@@ -90,6 +109,15 @@ const MASKINPORTEN_HINTS: readonly HintRule[] = [
     hint: 'These scopes are for ID-porten user login and cannot be had through Maskinporten',
   },
   {
+    codes: ['MP-250'],
+    text: /has not been granted access to the scope/i,
+    hint: 'The API owner has not given your organisation this scope yet: ask them (the scope is on your client, but not granted to your organisation)',
+  },
+  {
+    text: /consent/i,
+    hint: 'Altinn has no valid consent for this grant: check the consent id and who gave it (from), that it was given to your organisation (or, with consumer_org, to that customer), and that it has not passed its validTo; ask for a new consent if it has',
+  },
+  {
     codes: ['MP-200'],
     oauthError: 'invalid_scope',
     hint: `The scope is not granted to this client: add it to the client in ${PORTAL} (the API owner must have given your organisation access)`,
@@ -107,7 +135,7 @@ const MASKINPORTEN_HINTS: readonly HintRule[] = [
   {
     codes: ['MP-301', 'MP-302'],
     text: /authorization details/i,
-    hint: 'The authorization_details claim is not in the form Maskinporten takes (urn:altinn:systemuser with systemuser_org)',
+    hint: 'The authorization_details claim is not in the form Maskinporten takes (urn:altinn:systemuser with systemuser_org and an externalRef of 1-255 A-Z a-z 0-9 æøå _ -, or urn:altinn:consent with id and from)',
   },
   {
     text: /Client authentication failed/i,
@@ -124,7 +152,7 @@ export function maskinportenHint(facts: MaskinportenErrorFacts): string | undefi
       (mpCode !== undefined && r.codes?.includes(mpCode)) ||
       (oauthError !== undefined && r.oauthError === oauthError),
   )
-  if (rule) return rule.hint
+  if (rule) return rule.hint.replaceAll(PORTAL, selfServicePortal(facts.issuer))
   if (status === 429) return 'Rate limited: wait and try again, and cache tokens (MaskinportenClient does)'
   if (status >= 500) return 'Maskinporten is unavailable right now; try again shortly'
   if (status === 404 || status === 405) return 'This is not a Maskinporten token endpoint: check issuer'

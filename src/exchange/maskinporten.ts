@@ -51,7 +51,7 @@ export async function requestToken(
     failCode: 'maskinporten_request_failed',
     service: 'Maskinporten',
   })
-  return processTokenResponse(res, [grant])
+  return processTokenResponse(res, [grant], config.issuer)
 }
 
 const MP_CODE = /\/(MP-\d+)\s*$/
@@ -70,8 +70,9 @@ const MAX_DESCRIPTION_CHARS = 500
  * Turns an answer from the token endpoint into a token response, or throws the `MaskinportenError` it means.
  *
  * @param secrets what was sent (the grant), masked wherever the answer echoes it.
+ * @param issuer where it was sent: hints name the self-service portal of its environment.
  */
-export function processTokenResponse(res: HttpResponse, secrets: readonly string[] = []): TokenResponse {
+export function processTokenResponse(res: HttpResponse, secrets: readonly string[] = [], issuer?: string): TokenResponse {
   const json = parseJson(res.body)
   const serverTime = serverTimeOf(res.headers)
   if (res.status === 200) {
@@ -101,7 +102,7 @@ export function processTokenResponse(res: HttpResponse, secrets: readonly string
   const mpCode = errorUri?.match(MP_CODE)?.[1]
   const traceId = description?.match(TRACE_ID)?.[1]
   const retryAfterMs = retryAfterMsOf(res.headers)
-  const hint = maskinportenHint({ status: res.status, oauthError, description, mpCode })
+  const hint = maskinportenHint({ status: res.status, oauthError, description, mpCode, ...(issuer === undefined ? {} : { issuer }) })
   const what = oauthError
     ? `${oauthError}${mpCode ? ` (${mpCode})` : ''}: ${description ?? 'no description'}`
     : describeNonOAuthBody(res)

@@ -11,6 +11,38 @@ export interface DecodedToken {
   expiresAt?: number
   /** `iat` as epoch milliseconds, when the token has one. */
   issuedAt?: number
+  /** The consent a consent token carries (its `urn:altinn:consent` entry), when it has one. */
+  consent?: ConsentDetail
+}
+
+/**
+ * A consent token's `authorization_details` entry, as Maskinporten issues it (docs/consent.md). Its `from` names a
+ * person by fødselsnummer: personal data, not to be logged.
+ */
+export interface ConsentDetail {
+  type: 'urn:altinn:consent'
+  /** The consent request's id. */
+  id: string
+  /** Who consented, as Altinn's party URN. */
+  from: string
+  /** Who was given the consent: `{authority: "iso6523-actorid-upis", ID: "0192:<orgnr>"}`. */
+  to?: { authority: string; ID: string }
+  /** When it was given, ISO 8601. */
+  consented?: string
+  /** When it ends, ISO 8601. */
+  validTo?: string
+  /** What it allows. */
+  consentRights?: Array<{ action: string[]; resource: Array<{ type: string; value: string }>; metadata?: Record<string, string> }>
+}
+
+/** The `urn:altinn:consent` entry of `authorization_details` (an array, or one object after Altinn's exchange). */
+function consentOf(details: unknown): ConsentDetail | undefined {
+  const entries = Array.isArray(details) ? details : [details]
+  const entry = entries.find(
+    (e): e is Record<string, unknown> => e !== null && typeof e === 'object' && (e as Record<string, unknown>).type === 'urn:altinn:consent',
+  )
+  if (!entry || typeof entry.id !== 'string' || typeof entry.from !== 'string') return undefined
+  return entry as unknown as ConsentDetail
 }
 
 function part(segment: string | undefined, name: string): Record<string, unknown> {
@@ -51,5 +83,7 @@ export function decodeToken(jwt: string): DecodedToken {
   const decoded: DecodedToken = { header, claims }
   if (typeof claims.exp === 'number') decoded.expiresAt = claims.exp * 1000
   if (typeof claims.iat === 'number') decoded.issuedAt = claims.iat * 1000
+  const consent = consentOf(claims.authorization_details)
+  if (consent) decoded.consent = consent
   return decoded
 }

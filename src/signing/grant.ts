@@ -6,7 +6,8 @@
  */
 import { randomFillSync } from 'node:crypto'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
-import { invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { partyUrn } from '../config/fodselsnummer.js'
 import { finishGrant, grantHeader } from './resolve.js'
 import { normalizeOrgNummer, toIso6523 } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
@@ -24,8 +25,31 @@ export interface GrantOptions {
   resource?: string | readonly string[]
   /** Org number of the customer that delegated access to you in Altinn (`consumer_org`, the supplier flow). */
   consumerOrg?: string
+  /**
+   * A consent (samtykke) given in Altinn: adds `authorization_details: [{type: "urn:altinn:consent", id, from}]`.
+   * Not together with `orgNummer` (one entry per grant). See {@link ConsentReference}.
+   */
+  consent?: ConsentReference
   /** The clock (epoch ms). Default `Date.now`. */
   now?: () => number
+}
+
+/**
+ * Which consent a token carries (docs/consent.md).
+ *
+ * @example
+ * ```ts
+ * const consent = { id: '77ed8698-e619-4066-9eb4-5c1eb3f165a1', from: personNumber } // or an org number
+ * ```
+ */
+export interface ConsentReference {
+  /** The consent request's id, a UUID. */
+  id: string
+  /**
+   * Who gave the consent: an 11-digit fødselsnummer or D-number (check digits validated; never shown in errors),
+   * a 9-digit org number, or either as Altinn's party URN.
+   */
+  from: string
 }
 
 /** Grant options checked and normalised, ready to sign. */
@@ -35,6 +59,31 @@ export interface GrantParams {
   externalRef?: string
   resource?: string[]
   consumerOrg?: string
+  /** The consent, `from` in URN form. */
+  consent?: { id: string; from: string }
+}
+
+/**
+ * Text that looks like key material (a PEM armour, a JWK's members, base64 DER) or is too long to be an identifier:
+ * refused in every grant field, since what goes in the grant is sent, and servers echo what they refuse.
+ */
+const KEY_SHAPED = /-----BEGIN|PRIVATE|"kty"|"d"\s*:|MII[A-Za-z0-9+/]{40}/
+
+/** Throws `invalid_config` for key-shaped text in `field`, without quoting it. */
+export function refuseKeyShaped(value: string, field: string, what: string, maxLength = 256): void {
+  if (KEY_SHAPED.test(value) || value.length > maxLength) {
+    throw invalidConfig(field, `looks like key material, not ${what}; nothing was sent`)
+  }
+}
+
+/** An `externalRef` as Altinn takes it (docs/protocol.md §8): 1 to 255 of A-Z a-z 0-9 æøå ÆØÅ _ -. */
+export const EXTERNAL_REF_PATTERN = /^[A-Za-z0-9æøåÆØÅ_-]{1,255}$/
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** A `resource` Maskinporten takes (RFC 8707 §2): an absolute URI without a fragment. */
+function isTarget(uri: string): boolean {
+  return URL.canParse(uri) && !uri.includes('#') && !/\s/.test(uri)
 }
 
 /** Checks a scope and grant options; org numbers come back as bare nine digits. Throws `invalid_config`. */
@@ -46,14 +95,19 @@ export function grantParams(scope: string | readonly string[], options?: GrantOp
   const scopes = splitScopes(scope)
   if (scopes.length === 0) throw invalidConfig('scope', 'is empty: at least one scope is required')
   // Maskinporten repeats unknown scopes in its error: key text pasted as a scope would be sent and echoed back.
-  if (scopes.some((s) => /-----BEGIN|PRIVATE|"kty"|"d"\s*:/.test(s) || s.length > 256)) {
-    throw invalidConfig('scope', 'looks like key material, not scopes; nothing was sent')
-  }
+  for (const s of scopes) refuseKeyShaped(s, 'scope', 'scopes')
   const params: GrantParams = { scope: scopes.join(' ') }
   if (opts.orgNummer !== undefined) params.orgNummer = normalizeOrgNummer(opts.orgNummer, 'orgNummer')
   if (opts.externalRef !== undefined) {
     if (typeof opts.externalRef !== 'string' || opts.externalRef === '') {
       throw invalidConfig('externalRef', 'must be a non-empty string')
+    }
+    refuseKeyShaped(opts.externalRef, 'externalRef', "a system user's external reference")
+    if (!EXTERNAL_REF_PATTERN.test(opts.externalRef)) {
+      throw invalidConfig(
+        'externalRef',
+        `${describeValue(opts.externalRef)} is not an external reference Altinn takes: 1 to 255 of A-Z a-z 0-9 æøå ÆØÅ _ - (Maskinporten answers MP-302); nothing was sent`,
+      )
     }
     if (params.orgNummer === undefined) throw invalidConfig('externalRef', 'needs orgNummer (the system user it belongs to)')
     params.externalRef = opts.externalRef
@@ -63,10 +117,48 @@ export function grantParams(scope: string | readonly string[], options?: GrantOp
     if (list.length === 0 || list.some((r) => typeof r !== 'string' || r.trim() === '')) {
       throw invalidConfig('resource', 'must be a non-empty string or a list of them')
     }
-    params.resource = list
+    for (const r of list as string[]) {
+      refuseKeyShaped(r, 'resource', 'a URI', 2048)
+      if (!isTarget(r)) {
+        throw invalidConfig(
+          'resource',
+          `${describeValue(r)} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
+        )
+      }
+    }
+    params.resource = list as string[]
   }
   if (opts.consumerOrg !== undefined) params.consumerOrg = normalizeOrgNummer(opts.consumerOrg, 'consumerOrg')
+  if (opts.consent !== undefined) params.consent = consentParams(opts.consent, params)
   return params
+}
+
+/** A consent reference checked: a UUID id, `from` as a party URN; never with a system user. */
+function consentParams(consent: unknown, params: GrantParams): { id: string; from: string } {
+  if (consent === null || typeof consent !== 'object' || Array.isArray(consent)) {
+    throw invalidConfig('consent', 'must be { id, from }')
+  }
+  const { id, from } = consent as Record<string, unknown>
+  if (typeof id !== 'string' || !UUID.test(id)) {
+    // Not quoted: a person's number given here by mistake must not be shown.
+    throw invalidConfig('consent.id', "must be the consent request's id, a UUID (8-4-4-4-12 hex digits)")
+  }
+  // Maskinporten takes one authorization_details entry: a consent or a system user, not both.
+  if (params.orgNummer !== undefined) {
+    throw invalidConfig('consent', 'cannot be combined with orgNummer (a system user): a grant carries one or the other')
+  }
+  return { id: id.toLowerCase(), from: partyUrn(from, 'consent.from') }
+}
+
+// Configs whose clientId and kid were checked for key-shaped text, so the hot path checks each config once.
+const CHECKED_CONFIGS = new WeakSet<ResolvedConfig>()
+
+/** Refuses a config whose clientId or kid, which go in every grant, look like key material. */
+function checkWireConfig(config: ResolvedConfig): void {
+  if (CHECKED_CONFIGS.has(config)) return
+  if (typeof config.clientId === 'string') refuseKeyShaped(config.clientId, 'clientId', 'a client id')
+  if (typeof config.kid === 'string') refuseKeyShaped(config.kid, 'kid', 'a key id')
+  CHECKED_CONFIGS.add(config)
 }
 
 // One call into the CSPRNG per 256 grants: a 16-byte randomBytes() per grant costs several microseconds.
@@ -91,6 +183,7 @@ function newJti(): string {
  * out and a random 128-bit one is made.
  */
 export function createGrant(config: ResolvedConfig, params: GrantParams, nowMs: number, jti?: string): string | Promise<string> {
+  checkWireConfig(config)
   const iat = Math.floor(nowMs / 1000)
   // Claim order and set are Wenche's; Maskinporten rejects claims outside its table (2025).
   const claims: Record<string, unknown> = {
@@ -109,6 +202,9 @@ export function createGrant(config: ResolvedConfig, params: GrantParams, nowMs: 
     }
     if (params.externalRef !== undefined) detail.externalRef = params.externalRef
     claims.authorization_details = [detail]
+  }
+  if (params.consent !== undefined) {
+    claims.authorization_details = [{ type: 'urn:altinn:consent', id: params.consent.id, from: params.consent.from }]
   }
   if (params.resource !== undefined) claims.resource = params.resource
   if (params.consumerOrg !== undefined) claims.consumer_org = params.consumerOrg

@@ -11,7 +11,7 @@ import {
   type JsonWebKey,
 } from 'node:crypto'
 import { promisify } from 'node:util'
-import { MaskinportenError } from '../errors/errors.js'
+import { describeValue, MaskinportenError } from '../errors/errors.js'
 
 const generateKeyPairAsync = promisify(generateKeyPairCb)
 
@@ -193,19 +193,37 @@ export interface GeneratedKey {
   privateKeyPem: string
   publicJwk: PublicJwk
   kid: string
+  /** Set when the key is larger than the 2048 bits Digdir documents: what to check before relying on it. */
+  warning?: string
 }
 
+/** The RSA key size Digdir's self-service API documents for client keys (docs/protocol.md §8). */
+export const DOCUMENTED_RSA_BITS = 2048
+
 /**
- * Makes a new RSA signing key (2048 bits unless told; 3072 and 4096 are also accepted by Maskinporten) with its
- * public JWK. The kid defaults to the JWK thumbprint, which is unique across Maskinporten's customers as kids must be.
+ * Makes a new RSA signing key with its public JWK: 2048 bits unless told, the size Digdir documents. Larger keys
+ * (up to 8192 bits) can be made, but no source confirms that Maskinporten accepts them: such a key comes with a
+ * `warning`. The kid defaults to the JWK thumbprint, which is unique across Maskinporten's customers as kids must be.
+ *
+ * @example
+ * ```ts
+ * const { privateKeyPem, publicJwk } = await generateSigningKey()
+ * ```
  */
 export async function generateSigningKey(options: { bits?: number; kid?: string } = {}): Promise<GeneratedKey> {
   const bits = options.bits ?? MIN_RSA_BITS
   if (!Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > 8192) {
-    throw new MaskinportenError('invalid_config', `Invalid configuration: bits must be 2048, 3072 or 4096, got ${bits}`)
+    throw new MaskinportenError(
+      'invalid_config',
+      `Invalid configuration: bits must be a whole number from ${MIN_RSA_BITS} to 8192 (${DOCUMENTED_RSA_BITS} is the size Digdir documents), got ${describeValue(bits)}`,
+    )
   }
   const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: bits })
   const jwk = publicJwk(privateKey, options.kid)
   const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
-  return { privateKey, privateKeyPem, publicJwk: jwk, kid: jwk.kid }
+  const generated: GeneratedKey = { privateKey, privateKeyPem, publicJwk: jwk, kid: jwk.kid }
+  if (bits > DOCUMENTED_RSA_BITS) {
+    generated.warning = `a ${bits}-bit key: Digdir documents ${DOCUMENTED_RSA_BITS}-bit RSA keys for Maskinporten clients; larger ones are not confirmed to be accepted, so test it before relying on it (or use ${DOCUMENTED_RSA_BITS})`
+  }
+  return generated
 }

@@ -1,5 +1,5 @@
 /**
- * Altinn's token exchange on the emulator (PROTOCOL.md §5): the claim mapping, the answer formats, the refusals,
+ * Altinn's token exchange on the emulator (docs/protocol.md §5): the claim mapping, the answer formats, the refusals,
  * and the Altinn token verified against its own jwks_uri with jose.
  */
 import { after, before, describe, it } from 'node:test'

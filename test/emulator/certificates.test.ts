@@ -1,6 +1,6 @@
 /**
  * Business certificate grants (x5c) at the emulator: a chain up to a trust anchor, the org number matched to the
- * client's, and each refusal with its MP code (docs/certificates.md; emulator/unconfirmed.ts items 18–20). Grants
+ * client's, and each refusal with its MP code (docs/certificates.md; emulator/unconfirmed.ts items 25–27). Grants
  * are made by hand here, so that the emulator's own checks are what is tested, not the library's.
  */
 import { after, before, describe, it } from 'node:test'

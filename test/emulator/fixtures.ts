@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict'
 import { randomUUID, sign, type KeyObject } from 'node:crypto'
 import { generateSigningKey } from '../../src/signing/keys.js'
-import { startEmulator, type Emulator, type EmulatorClient } from '../../src/emulator/index.js'
+import { startEmulator, type Emulator, type EmulatorClient, type EmulatorOptions } from '../../src/emulator/index.js'
 
-/** Digdir, Brønnøysundregistrene-valid numbers from PROTOCOL.md §6. */
+/** Digdir, Brønnøysundregistrene-valid numbers from docs/protocol.md §6. */
 export const VENDOR_ORG = '991825827'
 export const CUSTOMER_ORG = '310702641'
 export const OTHER_ORG = '974760223'
@@ -35,7 +35,9 @@ export interface Fixture {
 }
 
 /** Starts an emulator with one client (two system users, one delegation). Close it with `fixture.emu.close()`. */
-export async function startFixture(options: { clockOffsetSeconds?: number; tokenLifetimeSeconds?: number } = {}): Promise<Fixture> {
+export async function startFixture(
+  options: { clockOffsetSeconds?: number; tokenLifetimeSeconds?: number; client?: Partial<EmulatorClient>; emulator?: EmulatorOptions } = {},
+): Promise<Fixture> {
   const [mine, stranger] = await Promise.all([generateSigningKey(), generateSigningKey()])
   const clientId = randomUUID()
   const client: EmulatorClient = {
@@ -49,15 +51,17 @@ export async function startFixture(options: { clockOffsetSeconds?: number; token
     ],
     delegations: [{ consumerOrg: DELEGATING_ORG, scopes: ['altinn:instances.read'] }],
     ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+    ...options.client,
   }
   const emu = await startEmulator({
+    ...options.emulator,
     clients: [client],
     ...(options.clockOffsetSeconds === undefined ? {} : { clockOffsetSeconds: options.clockOffsetSeconds }),
   })
   return { emu, clientId, kid: mine.kid, key: mine.privateKey, strangerKey: stranger.privateKey, client }
 }
 
-/** The Wenche grant's claims (PROTOCOL.md §2) for this fixture, `iat` = the machine's clock. */
+/** The Wenche grant's claims (docs/protocol.md §2) for this fixture, `iat` = the machine's clock. */
 export function wencheClaims(f: Fixture, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const iat = Math.floor(Date.now() / 1000)
   return {

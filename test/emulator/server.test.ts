@@ -80,7 +80,8 @@ describe('emulator: robustness', () => {
   })
 
   it('survives malformed paths, query strings and form bodies', async () => {
-    assert.equal((await fetch(`${f.emu.altinnUrl}/authentication/api/v1/exchange/%E0%A4%A`)).status, 400)
+    const bearer = { authorization: 'Bearer x' }
+    assert.equal((await fetch(`${f.emu.altinnUrl}/authentication/api/v1/exchange/%E0%A4%A`, { headers: bearer })).status, 400)
     assert.equal((await fetch(`${f.emu.issuer}jwk?%%%`)).status, 200)
     const answer = await postToken(f.emu, '%%%&&&==assertion=%ZZ')
     assert.equal(answer.status, 400)
@@ -195,7 +196,7 @@ describe('emulator: start and close', () => {
     assert.equal(underIssuer('http://h/sky', 'errors/MP-011'), 'http://h/sky/errors/MP-011')
     assert.deepEqual(issuerPaths('https://maskinporten.no/'), new Map())
     assert.deepEqual(issuerPaths('https://test.sky.maskinporten.no'), new Map())
-    assert.deepEqual([...issuerPaths('http://h/sky').keys()], ['/sky/token', '/sky/jwk', '/sky/.well-known/oauth-authorization-server'])
+    assert.deepEqual([...issuerPaths('http://h/sky').keys()], ['/sky/token', '/sky/jwk', '/sky/.well-known/oauth-authorization-server', '/sky/.well-known/openid-configuration'])
     assert.deepEqual(issuerPaths('http://h/?q'), new Map())
   })
 
@@ -237,9 +238,15 @@ describe('emulator: replay memory', () => {
     assert.equal(memory.use('a', 1000, 900), true)
     assert.equal(memory.use('a', 1000, 950), false)
     assert.equal(memory.use('a', 1100, 1000), true) // expired: may be remembered anew
-    for (let i = 0; i < 1000; i++) memory.use(`k${i}`, 5000, 1000)
+    for (let i = 0; i < 99; i++) assert.equal(memory.use(`k${i}`, 1500 + i, 1000), true)
+    assert.equal(memory.size, 100)
+    // Full of live grants: a new one waits until the first expires; none is forgotten.
+    assert.equal(memory.use('new', 2000, 1000), 100)
+    for (let i = 0; i < 99; i++) assert.equal(memory.use(`k${i}`, 1500 + i, 1000), false)
+    assert.equal(memory.use('a', 1100, 1050), false)
+    // Once some expire, room is made from them alone.
+    assert.equal(memory.use('new', 2000, 1502), true)
+    assert.equal(memory.use('k3', 1503, 1502), false)
     assert.ok(memory.size <= 100)
-    // The newest are still remembered.
-    assert.equal(memory.use('k999', 5000, 1000), false)
   })
 })

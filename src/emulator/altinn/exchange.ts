@@ -1,5 +1,5 @@
 /**
- * Altinn's token exchange and its OpenID keys (PROTOCOL.md §5, from Altinn's authentication service source):
+ * Altinn's token exchange and its OpenID keys (docs/protocol.md §5, from Altinn's authentication service source):
  * a Maskinporten token of this emulator in, an Altinn token out.
  *
  * @see https://docs.altinn.studio/authentication/
@@ -10,7 +10,15 @@ import { methodNotAllowed, send, sendJson, type Call, type EmulatorState } from 
 import { withFaults } from '../faults.js'
 import { decodeJws, verifyJws } from '../jwt.js'
 import { altinnClaims, signToken, type SigningKey } from '../tokens.js'
-import { ALTINN_SKEW_SECONDS, VERIFIABLE_PROVIDERS } from '../unconfirmed.js'
+import { maskTokens } from '../../errors/errors.js'
+import {
+  ALTINN_OPENID_ENDPOINTS,
+  ALTINN_SKEW_SECONDS,
+  ENTERPRISE_USER_GONE_DETAIL,
+  SERVICE_OWNER_PREFIX,
+  serviceOwnerCode,
+  VERIFIABLE_PROVIDERS,
+} from '../unconfirmed.js'
 
 /** Path prefix of the exchange endpoint; the provider follows. */
 export const EXCHANGE_PREFIX = '/authentication/api/v1/exchange/'
@@ -28,20 +36,23 @@ export function altinnIssuer(state: EmulatorState): string {
   return `${state.altinnUrl}/authentication/api/v1/openid/`
 }
 
-/** `GET .../openid-configuration`. */
+/** `GET .../openid-configuration`: the members Altinn's has (docs/protocol.md §8), with this server's URLs. */
 export function openidConfiguration(call: Call): void {
   const { state } = call
+  const issuer = altinnIssuer(state)
   sendJson(call, 200, {
-    issuer: altinnIssuer(state),
-    jwks_uri: `${state.altinnUrl}${ALTINN_JWKS}`,
+    issuer,
+    jwks_uri: `${issuer}.well-known/openid-configuration/jwks`,
+    ...ALTINN_OPENID_ENDPOINTS(state.altinnUrl),
+    response_types_supported: ['token'],
+    subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],
   })
 }
 
-/** `GET .../openid-configuration/jwks`: the keys Altinn tokens are signed with. */
+/** `GET .../openid-configuration/jwks`: the certificate-backed key Altinn tokens are signed with (x5t, x5c, no alg). */
 export function altinnJwks(call: Call): void {
-  const { jwk, x5t } = call.state.altinnKey
-  sendJson(call, 200, { keys: [{ ...jwk, x5t }] })
+  sendJson(call, 200, { keys: [call.state.altinnKey.jwk] })
 }
 
 /** The customer org of a Maskinporten token's `consumer`, or undefined. */
@@ -91,29 +102,39 @@ async function answerExchange(call: Call): Promise<'issued' | 'rejected'> {
     methodNotAllowed(call, ['GET'])
     return 'rejected'
   }
-  const raw = safeDecode(call.path.slice(EXCHANGE_PREFIX.length))
-  const provider = raw.toLowerCase()
-  if (!PROVIDERS.has(provider)) {
-    const text = `Invalid token provider: ${raw}. Trusted token providers are 'Maskinporten', 'Id-porten' and 'AltinnStudio'.`
-    send(call, 400, text, { 'Content-Type': 'text/plain; charset=utf-8' })
-    return 'rejected'
-  }
-  // Enterprise users (virksomhetsbrukere) are replaced by system users; Altinn answers 410 Gone.
-  if (req.headers['x-altinn-enterpriseuser-authentication'] !== undefined) {
-    sendJson(call, 410, problem(410, 'Gone'), {}, PROBLEM_JSON)
-    return 'rejected'
-  }
-  const bearer = bearerToken(call)
-  // Only Maskinporten tokens can be verified here; id-porten and altinnstudio tokens never do (see unconfirmed.ts).
-  const mp =
-    VERIFIABLE_PROVIDERS.has(provider) && bearer !== undefined
-      ? checkMaskinportenToken(bearer, { key: state.maskinportenKey, issuer: state.issuer, now: state.now() / 1000 })
-      : undefined
-  if (!mp) {
+  const unauthorized = (): 'rejected' => {
     sendJson(call, 401, problem(401, 'Unauthorized'), {}, PROBLEM_JSON)
     return 'rejected'
   }
-  const claims = altinnClaims(mp.claims, { altinnIssuer: altinnIssuer(state), orgNummer: mp.orgNummer, now: state.now() / 1000 })
+  // Altinn's order (docs/protocol.md §8): the bearer first, even before an unknown provider.
+  const bearer = bearerToken(call)
+  if (bearer === undefined) return unauthorized()
+  const raw = safeDecode(call.path.slice(EXCHANGE_PREFIX.length))
+  const provider = raw.toLowerCase()
+  if (!PROVIDERS.has(provider)) {
+    // The segment is echoed as Altinn does, but a token pasted into the URL is not.
+    const shown = maskTokens(raw.slice(0, 200))
+    const text = `Invalid token provider: ${shown}. Trusted token providers are 'Maskinporten', 'Id-porten' and 'AltinnStudio'.`
+    send(call, 400, text, { 'Content-Type': 'text/plain; charset=utf-8' })
+    return 'rejected'
+  }
+  // Only Maskinporten tokens can be verified here; id-porten and altinnstudio tokens never do (see unconfirmed.ts).
+  const now = state.now() / 1000
+  const mp = VERIFIABLE_PROVIDERS.has(provider)
+    ? checkMaskinportenToken(bearer, { key: state.maskinportenKey, issuer: state.issuer, now })
+    : undefined
+  if (!mp) return unauthorized()
+  // Enterprise users (virksomhetsbrukere) are replaced by system users; Altinn answers 410 Gone, after validation.
+  if (req.headers['x-altinn-enterpriseuser-authentication'] !== undefined) {
+    sendJson(call, 410, enterpriseUserGone(), {}, PROBLEM_JSON)
+    return 'rejected'
+  }
+  const claims = altinnClaims(mp.claims, { altinnIssuer: altinnIssuer(state), orgNummer: mp.orgNummer, now })
+  if (isServiceOwnerToken(mp.claims.scope)) {
+    const org = serviceOwnerCode(state.serviceOwners, mp.orgNummer, /^true$/i.test(call.query.get('test') ?? ''))
+    if (org === undefined) return unauthorized()
+    claims['urn:altinn:org'] = org
+  }
   const token = await signToken(state.altinnKey, claims, 'altinn')
   // Raw JWT text by default; a JSON string (in quotes) when the client asks for JSON (Altinn's MVC formatters).
   const wantsJson = /\bapplication\/json\b/i.test(req.headers.accept ?? '')
@@ -122,13 +143,33 @@ async function answerExchange(call: Call): Promise<'issued' | 'rejected'> {
   return 'issued'
 }
 
+/** True when a space-separated scope string holds an `altinn:serviceowner` scope. */
+function isServiceOwnerToken(scope: unknown): boolean {
+  return typeof scope === 'string' && scope.split(' ').some((s) => s === SERVICE_OWNER_PREFIX || s.startsWith(`${SERVICE_OWNER_PREFIX}/`))
+}
+
+/** The 410 of Altinn's source: problem details naming what replaced enterprise users (docs/protocol.md §8). */
+function enterpriseUserGone(): Record<string, unknown> {
+  return {
+    type: 'https://docs.altinn.studio',
+    title: 'Virksomhetsbruker is no longer available',
+    status: 410,
+    detail: ENTERPRISE_USER_GONE_DETAIL,
+    traceId: traceparentId(),
+  }
+}
+
+function traceparentId(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`
+}
+
 /** An ASP.NET problem details body, with a W3C trace id as Altinn's have. */
 function problem(status: number, title: string): Record<string, unknown> {
   return {
     type: `https://tools.ietf.org/html/rfc9110#section-15.${status === 401 ? '5.2' : '5.11'}`,
     title,
     status,
-    traceId: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`,
+    traceId: traceparentId(),
   }
 }
 

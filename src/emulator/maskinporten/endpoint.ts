@@ -1,5 +1,5 @@
 /**
- * Maskinporten's endpoints: the metadata document, the JWKS, and `POST /token` (PROTOCOL.md §1, §3).
+ * Maskinporten's endpoints: the metadata document, the JWKS, and `POST /token` (docs/protocol.md §1, §3).
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
@@ -62,10 +62,12 @@ async function answerToken(call: Call): Promise<'issued' | 'rejected'> {
   const now = state.now() / 1000
   const verdict =
     typeof assertion === 'string'
-      ? validateGrant(assertion, { issuer: state.issuer, now, clients: state.clients, replay: state.replay, anchors: state.anchors })
+      ? validateGrant(assertion, { issuer: state.issuer, now, clients: state.clients, replay: state.replay, consents: state.consents, anchors: state.anchors })
       : ({ ok: false, rejection: assertion } as const)
   if (!verdict.ok) {
-    sendJson(call, 400, rejectionBody(verdict.rejection, state.issuer), NO_STORE)
+    const { status = 400, retryAfterSeconds } = verdict.rejection
+    const retry: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }
+    sendJson(call, status, rejectionBody(verdict.rejection, state.issuer), { ...NO_STORE, ...retry })
     return 'rejected'
   }
   const { grant } = verdict

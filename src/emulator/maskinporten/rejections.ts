@@ -1,10 +1,10 @@
 /**
- * Maskinporten's token endpoint errors: the texts and MP codes of PROTOCOL.md §3 (Digdir's troubleshooting page and
+ * Maskinporten's token endpoint errors: the texts and MP codes of docs/protocol.md §3 (Digdir's troubleshooting page and
  * real answers), and the answer body built from them.
  */
 import { randomBytes } from 'node:crypto'
 import { underIssuer } from '../issuer.js'
-import { OPEN_MP_CODES, OPEN_TEXTS } from '../unconfirmed.js'
+import { CONSENT_REFUSAL_ERROR, MP250_ERROR, OPEN_MP_CODES, OPEN_TEXTS } from '../unconfirmed.js'
 
 /** One reason to refuse a token request. */
 export interface Rejection {
@@ -12,11 +12,21 @@ export interface Rejection {
   error: string
   /** `error_description` without the trace id. */
   description: string
-  /** Maskinporten's code, three digits (`error_uri` ends in `MP-<mp>`). */
-  mp: string
+  /** Maskinporten's code, three digits (`error_uri` ends in `MP-<mp>`); none, and no `error_uri`, when Digdir gives none. */
+  mp?: string
+  /**
+   * True for texts that end in a scope list (MP-200, MP-250): no period before the trace id. Sentence-style texts
+   * get one (docs/protocol.md §8).
+   */
+  list?: boolean
+  /** HTTP status when not 400. */
+  status?: number
+  /** Seconds for `Retry-After`, with a 503. */
+  retryAfterSeconds?: number
 }
 
 const AUTH = 'Invalid assertion. Client authentication failed.'
+const CONSENT_REFUSAL = { error: CONSENT_REFUSAL_ERROR, mp: OPEN_MP_CODES.consentRefused }
 const grant = (description: string, mp: string): Rejection => ({ error: 'invalid_grant', description, mp })
 
 /** The fixed rejections, by cause. */
@@ -61,11 +71,25 @@ export const REJECT = {
     description: 'Invalid authorization details values',
     mp: '303',
   },
+  // Digdir's troubleshooting text, with no MP code.
+  ownConsumerOrg: {
+    error: 'invalid_request',
+    description: 'Validation of JWT claim failed: The combination consumer_org in claim and delegation scope on client is invalid',
+  },
+  invalidTarget: { error: 'invalid_target', description: OPEN_TEXTS.invalidTarget, mp: OPEN_MP_CODES.invalidTarget },
+  consentNotFound: { ...CONSENT_REFUSAL, description: OPEN_TEXTS.consentNotFound },
+  consentOtherOrg: { ...CONSENT_REFUSAL, description: OPEN_TEXTS.consentOtherOrg },
+  consentExpired: { ...CONSENT_REFUSAL, description: OPEN_TEXTS.consentExpired },
 } as const satisfies Record<string, Rejection>
 
 /** A scope that is not registered on the client (MP-200). */
 export function invalidScope(scope: string): Rejection {
-  return { error: 'invalid_scope', description: `Token request contains invalid scopes for client, ${scope}`, mp: '200' }
+  return { error: 'invalid_scope', description: `Token request contains invalid scopes for client, ${scope}`, mp: '200', list: true }
+}
+
+/** A scope on the client that the API owner has not granted the client's organisation (MP-250). */
+export function notGranted(scope: string): Rejection {
+  return { error: MP250_ERROR, description: `Consumer has not been granted access to the scope ${scope}`, mp: '250', list: true }
 }
 
 /** `consumer_org` has not delegated `scope` to the client's organisation (MP-251). */
@@ -77,16 +101,33 @@ export function notDelegated(consumerOrg: string, scope: string, supplierOrg: st
   }
 }
 
+/**
+ * The replay memory is full of grants that are all still live: 503 with `Retry-After` until the first of them
+ * expires, rather than forgetting one that could then be used again (unconfirmed.ts, item 5).
+ */
+export function replayMemoryFull(retryAfterSeconds: number): Rejection {
+  return {
+    error: 'temporarily_unavailable',
+    description: OPEN_TEXTS.replayMemoryFull,
+    status: 503,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)),
+  }
+}
+
 /** A fresh trace id: 32 lower-case hex digits, as Maskinporten's. */
 export function traceId(): string {
   return randomBytes(16).toString('hex')
 }
 
-/** The JSON body Maskinporten answers a rejection with (HTTP 400); `error_uri` is `{issuer}/errors/MP-<nnn>`, one slash between. */
+/**
+ * The JSON body Maskinporten answers a rejection with (HTTP 400); `error_uri` is `{issuer}/errors/MP-<nnn>`, one slash
+ * between, when the cause has a code. Sentence-style texts end with a period before the trace id, scope lists do not
+ * (docs/protocol.md §8).
+ */
 export function rejectionBody(rejection: Rejection, issuer: string): Record<string, string> {
-  return {
-    error: rejection.error,
-    error_description: `${rejection.description} (trace_id: ${traceId()})`,
-    error_uri: underIssuer(issuer, `errors/MP-${rejection.mp}`),
-  }
+  const { description } = rejection
+  const text = rejection.list || description.endsWith('.') ? description : `${description}.`
+  const body: Record<string, string> = { error: rejection.error, error_description: `${text} (trace_id: ${traceId()})` }
+  if (rejection.mp !== undefined) body.error_uri = underIssuer(issuer, `errors/MP-${rejection.mp}`)
+  return body
 }

@@ -1,12 +1,12 @@
 /**
- * The `authorization_details` claim of a system user grant (PROTOCOL.md §4; Digdir's `maskinporten_func_systembruker`):
+ * The `authorization_details` claim of a system user grant (docs/protocol.md §4; Digdir's `maskinporten_func_systembruker`):
  * one entry of type `urn:altinn:systemuser` naming the customer and, when the system user was created with one, its
  * `externalRef`.
  */
 import { parseOrgNummer, ORGNR_PREFIX } from '../../config/orgnummer.js'
 import type { RegisteredClient } from '../registry.js'
 import { REJECT, type Rejection } from './rejections.js'
-import { EMULATED_AUTHORIZATION_DETAILS_TYPES } from '../unconfirmed.js'
+import { EXTERNAL_REF_PATTERN } from '../unconfirmed.js'
 
 const ENTRY_FIELDS: ReadonlySet<string> = new Set(['type', 'systemuser_org', 'externalRef'])
 const ORG_FIELDS: ReadonlySet<string> = new Set(['authority', 'ID'])
@@ -21,11 +21,13 @@ export interface SystemUserGrant {
   tokenDetail: Record<string, unknown>
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** True for a plain JSON object. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-function hasOnly(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+/** True when `value` has no member outside `allowed`. */
+export function hasOnly(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
   return Object.keys(value).every((k) => allowed.has(k))
 }
 
@@ -39,18 +41,12 @@ function customerOrg(org: Record<string, unknown>): string | undefined {
   return parsed.ok ? parsed.orgNummer : undefined
 }
 
-/** Checks `authorization_details` against the client's system users. */
-export function checkAuthorizationDetails(
-  value: unknown,
+/** A `urn:altinn:systemuser` entry against the client's system users. */
+export function checkSystemUserEntry(
+  entry: Record<string, unknown>,
   client: RegisteredClient,
 ): { ok: true; grant: SystemUserGrant } | { ok: false; rejection: Rejection } {
   const fail = (rejection: Rejection) => ({ ok: false as const, rejection })
-  // One customer per grant (Digdir): an array of exactly one entry.
-  if (!Array.isArray(value) || value.length !== 1 || !isObject(value[0])) return fail(REJECT.invalidDetails)
-  const entry = value[0]
-  if (typeof entry.type !== 'string' || !EMULATED_AUTHORIZATION_DETAILS_TYPES.has(entry.type)) {
-    return fail(REJECT.unknownDetailsType)
-  }
   if (!hasOnly(entry, ENTRY_FIELDS)) return fail(REJECT.unknownDetailsFields)
   const org = entry.systemuser_org
   if (!isObject(org)) return fail(REJECT.invalidDetails)
@@ -59,18 +55,22 @@ export function checkAuthorizationDetails(
   const orgNummer = customerOrg(org)
   if (orgNummer === undefined) return fail(REJECT.invalidDetails)
   const { externalRef } = entry
-  if (externalRef !== undefined && (typeof externalRef !== 'string' || externalRef === '')) {
+  // Syntax as Altinn's client code reports it (docs/protocol.md §8): MP-302, the malformed-details code.
+  if (externalRef !== undefined && (typeof externalRef !== 'string' || !EXTERNAL_REF_PATTERN.test(externalRef))) {
     return fail(REJECT.invalidDetails)
   }
-  // A system user created with an externalRef is found only with it, and one without only without (Altinn).
-  const user = client.systemUsers.find((u) => u.orgNummer === orgNummer && u.externalRef === externalRef)
+  // Altinn stores a system user made without externalRef under its org number, and Maskinporten looks a grant
+  // without one up by the org number (docs/protocol.md §8): the two forms find each other.
+  const wanted = externalRef ?? orgNummer
+  const user = client.systemUsers.find((u) => u.orgNummer === orgNummer && (u.externalRef ?? u.orgNummer) === wanted)
   if (!user) return fail(REJECT.noSuchSystemUser)
+  // The real tokens' key order: type, systemuser_org, systemuser_id, system_id, externalRef.
   const tokenDetail: Record<string, unknown> = {
     type: entry.type,
     systemuser_org: { authority: AUTHORITY, ID: `${ORGNR_PREFIX}${orgNummer}` },
-    ...(externalRef === undefined ? {} : { externalRef }),
     systemuser_id: [user.id],
     system_id: user.systemId,
+    ...(externalRef === undefined ? {} : { externalRef }),
   }
   return { ok: true, grant: { user, tokenDetail } }
 }
