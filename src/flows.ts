@@ -7,6 +7,27 @@ import { resolveConfig, type MaskinportenConfig } from './config/config.js'
 import { grantParams, createGrant, type ConsentReference, type GrantOptions } from './signing/grant.js'
 import { requestToken, type TokenResponse } from './exchange/maskinporten.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './config/scopes.js'
+import { field, optionalSignal, optionsObject, requestFields } from './config/arguments.js'
+
+/** The grant options and signal of a flow's options argument, each checked for type (`invalid_config`). */
+function flowOptions(opts: unknown): { grant: GrantOptions; signal: { signal?: AbortSignal } } {
+  const { orgNummer, externalRef, resource, consumerOrg } = requestFields(opts, 'options')
+  const grant: GrantOptions = {}
+  if (orgNummer !== undefined) grant.orgNummer = orgNummer
+  if (externalRef !== undefined) grant.externalRef = externalRef
+  if (resource !== undefined) grant.resource = resource
+  if (consumerOrg !== undefined) grant.consumerOrg = consumerOrg
+  const consent = field(optionsObject(opts, 'options'), 'consent', 'options')
+  if (consent !== undefined) grant.consent = consent as NonNullable<GrantOptions['consent']>
+  const signal = optionalSignal(field(optionsObject(opts, 'options'), 'signal', 'options'))
+  return { grant, signal: signal === undefined ? {} : { signal } }
+}
+
+/** A flow's own options (`externalRef`), checked, for the flows that take only that. */
+function externalRefOf(opts: unknown): { externalRef?: string } {
+  const { externalRef } = requestFields(opts, 'options')
+  return externalRef === undefined ? {} : { externalRef }
+}
 
 /** Grant options for a flow, without the clock (flows use the machine's). */
 export type FlowOptions = Omit<GrantOptions, 'now'> & {
@@ -28,8 +49,9 @@ export async function getMaskinportenToken(
   opts: FlowOptions = {},
 ): Promise<TokenResponse> {
   const resolved = resolveConfig(config)
-  const grant = await createGrant(resolved, grantParams(scope, opts), Date.now())
-  return requestToken(resolved, grant, opts.signal ? { signal: opts.signal } : {})
+  const { grant: options, signal } = flowOptions(opts)
+  const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
+  return requestToken(resolved, grant, signal)
 }
 
 /**
@@ -48,8 +70,8 @@ export async function getAltinnToken(
   opts: FlowOptions = {},
 ): Promise<string> {
   const resolved = resolveConfig(config)
-  const grant = await createGrant(resolved, grantParams(scope, opts), Date.now())
-  const signal = opts.signal ? { signal: opts.signal } : {}
+  const { grant: options, signal } = flowOptions(opts)
+  const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
   const token = await requestToken(resolved, grant, signal)
   return exchangeForAltinnToken(resolved, token.access_token, signal)
 }
@@ -69,7 +91,8 @@ export async function getSystemuserToken(
   orgNummer: string,
   opts: { externalRef?: string; signal?: AbortSignal } = {},
 ): Promise<string> {
-  return getAltinnToken(config, defaultScopes(), { ...opts, orgNummer })
+  const signal = optionalSignal(field(optionsObject(opts, 'options'), 'signal', 'options'))
+  return getAltinnToken(config, defaultScopes(), { ...externalRefOf(opts), ...(signal ? { signal } : {}), orgNummer })
 }
 
 /**
@@ -98,7 +121,7 @@ export async function getSkdAksjonaerToken(
   orgNummer: string,
   opts: { externalRef?: string } = {},
 ): Promise<string> {
-  return (await getMaskinportenToken(config, skdAksjonaerScope(), { ...opts, orgNummer })).access_token
+  return (await getMaskinportenToken(config, skdAksjonaerScope(), { ...externalRefOf(opts), orgNummer })).access_token
 }
 
 /**
@@ -115,7 +138,7 @@ export async function getSkdSkattemeldingToken(
   orgNummer: string,
   opts: { externalRef?: string } = {},
 ): Promise<string> {
-  return (await getMaskinportenToken(config, skattemeldingScope(), { ...opts, orgNummer })).access_token
+  return (await getMaskinportenToken(config, skattemeldingScope(), { ...externalRefOf(opts), orgNummer })).access_token
 }
 
 /**

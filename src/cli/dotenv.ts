@@ -3,9 +3,9 @@
  * comments, single quotes literal, double quotes with `\n` escapes and line breaks (a PEM fits in one).
  * Nothing here touches `process.env`: the values are one source among three (see settings.ts).
  */
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MaskinportenError } from '../errors/errors.js'
+import { MaskinportenError, safeCause } from '../errors/errors.js'
 
 /** The file looked for in the working directory. */
 export const DOTENV_FILE = '.env'
@@ -17,13 +17,30 @@ function dotenvError(path: string, line: number, problem: string): MaskinportenE
   return new MaskinportenError('invalid_config', `Invalid configuration: ${path} line ${line} ${problem}`)
 }
 
-/** Parses `.env` text. Throws `invalid_config` naming the line (never quoting it) when a line is not `NAME=value`. */
+/** The largest `.env` read (bytes): a few variables and a PEM or two fit in a few KB. */
+export const MAX_DOTENV_BYTES = 1024 * 1024
+
+/**
+ * Parses `.env` text in one pass (linear in its length, however its quotes are placed). Throws `invalid_config`
+ * naming the line (never quoting it) when a line is not `NAME=value`, or the text is over {@link MAX_DOTENV_BYTES}.
+ */
 export function parseDotenv(text: string, path = DOTENV_FILE): Record<string, string> {
+  if (text.length > MAX_DOTENV_BYTES) {
+    throw new MaskinportenError('invalid_config', `Invalid configuration: ${path} is over ${MAX_DOTENV_BYTES} bytes; a .env file holds a few settings`)
+  }
   const result: Record<string, string> = {}
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1
-    const line = lines[i]!.trim()
+  const source = text.replace(/^\uFEFF/, '')
+  let pos = 0
+  let lineNo = 0
+  while (pos <= source.length) {
+    lineNo++
+    const nl = source.indexOf('\n', pos)
+    const lineEnd = nl < 0 ? source.length : nl
+    const next = lineEnd + 1
+    const raw = source.slice(pos, lineEnd).replace(/\r$/, '')
+    const line = raw.trim()
+    const lineStart = pos
+    pos = next
     if (line === '' || line.startsWith('#')) continue
     const eq = line.indexOf('=')
     if (eq < 0) throw dotenvError(path, lineNo, 'is not NAME=value')
@@ -32,13 +49,28 @@ export function parseDotenv(text: string, path = DOTENV_FILE): Record<string, st
     let rest = line.slice(eq + 1).trim()
     const quote = rest[0]
     if (quote === '"' || quote === "'") {
-      // A quoted value may run over several lines (a PEM pasted between double quotes).
-      let body = rest.slice(1)
-      while (closingIndex(body, quote) < 0 && i + 1 < lines.length) body += `\n${lines[++i]!}`
-      const end = closingIndex(body, quote)
-      if (end < 0) throw dotenvError(path, lineNo, `opens a ${quote} quote that is never closed`)
-      const raw = body.slice(0, end)
-      result[name] = quote === '"' ? unescapeDouble(raw) : raw
+      // A quoted value may run over several lines (a PEM pasted between double quotes): scanned once, to its end.
+      const open = lineStart + raw.indexOf('=') + 1 // the line's first '=' is the one after the name
+      const from = source.indexOf(quote, open) + 1
+      const startLine = lineNo
+      let close = -1
+      for (let i = from; i < source.length; i++) {
+        const c = source.charCodeAt(i)
+        if (c === 92 /* \\ */ && quote === '"') {
+          if (source.charCodeAt(i + 1) === 10) lineNo++
+          i++
+        } else if (c === 10) lineNo++
+        else if (source[i] === quote) {
+          close = i
+          break
+        }
+      }
+      if (close < 0) throw dotenvError(path, startLine, `opens a ${quote} quote that is never closed`)
+      const value = source.slice(from, close).replace(/\r\n/g, '\n')
+      result[name] = quote === '"' ? unescapeDouble(value) : value
+      // What follows the closing quote on its line is ignored, as before.
+      const after = source.indexOf('\n', close)
+      pos = after < 0 ? source.length + 1 : after + 1
     } else {
       // Unquoted: a ` #` starts a comment.
       const hash = rest.search(/\s#/)
@@ -47,14 +79,6 @@ export function parseDotenv(text: string, path = DOTENV_FILE): Record<string, st
     }
   }
   return result
-}
-
-function closingIndex(body: string, quote: string): number {
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] === '\\' && quote === '"') i++
-    else if (body[i] === quote) return i
-  }
-  return -1
 }
 
 function unescapeDouble(raw: string): string {
@@ -67,15 +91,33 @@ export interface Dotenv {
   values: Record<string, string>
 }
 
-/** Reads `.env` in `dir`, or undefined when there is none. Throws `invalid_config` when it cannot be parsed. */
+/**
+ * Reads `.env` in `dir`, or undefined when there is none. Only a regular file of at most {@link MAX_DOTENV_BYTES}
+ * is read: a FIFO or a device would block or never end. Throws `invalid_config` when it cannot be read or parsed.
+ */
 export function readDotenv(dir: string): Dotenv | undefined {
   const path = join(dir, DOTENV_FILE)
-  let text: string
+  const unreadable = (why: string, cause?: unknown): MaskinportenError =>
+    new MaskinportenError('invalid_config', `Invalid configuration: ${path} ${why}`, cause === undefined ? {} : { cause: safeCause(cause) })
+  let fd: number
   try {
-    text = readFileSync(path, 'utf8')
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new MaskinportenError('invalid_config', `Invalid configuration: ${path} cannot be read`, { cause: err })
+    throw unreadable('cannot be read', err)
+  }
+  let text: string
+  try {
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) throw unreadable('is not a regular file; a .env must be one')
+    if (stats.size > MAX_DOTENV_BYTES) throw unreadable(`is over ${MAX_DOTENV_BYTES} bytes; a .env file holds a few settings`)
+    text = readFileSync(fd, 'utf8')
+  } catch (err) {
+    if (err instanceof MaskinportenError) throw err
+    throw unreadable('cannot be read', err)
+  } finally {
+    closeSync(fd)
   }
   return { path, values: parseDotenv(text, path) }
 }

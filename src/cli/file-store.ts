@@ -25,9 +25,10 @@ import {
   type Stats,
 } from 'node:fs'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
+import { MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
 
 /** The cache's folder name under the user's cache directory. */
 const CACHE_DIR_NAME = 'wenche-maskinporten'
@@ -37,7 +38,7 @@ const SUFFIX = '.json'
 const TEMP_SUFFIX = '.tmp'
 
 /** No real token lives longer than this (Maskinporten's live minutes, Altinn's 30 min): a file saying so is forged. */
-export const MAX_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+export { MAX_TOKEN_LIFETIME_MS }
 
 /** A token file is a few hundred bytes to a few KB; anything larger is not ours. */
 const MAX_FILE_BYTES = 64 * 1024
@@ -45,10 +46,51 @@ const MAX_FILE_BYTES = 64 * 1024
 /** `logout` leaves a temporary file younger than this: another run is about to rename it into place. */
 export const TEMP_FILE_GRACE_MS = 10_000
 
-/** The cache directory for an environment (`XDG_CACHE_HOME`, else `HOME/.cache`). */
+/**
+ * The cache directory for an environment (`XDG_CACHE_HOME`, else `HOME/.cache`). A relative `XDG_CACHE_HOME` is
+ * ignored, as the XDG Base Directory spec says (it would write tokens into whatever directory a command runs in).
+ *
+ * @see https://specifications.freedesktop.org/basedir-spec/latest/
+ */
 export function cacheDir(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CACHE_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.cache')
+  const xdg = env.XDG_CACHE_HOME?.trim()
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME?.trim() || homedir(), '.cache')
   return join(base, CACHE_DIR_NAME)
+}
+
+/** Most directories made on the way to the cache directory: a real path needs two or three. */
+const MAX_DIRS_MADE = 16
+
+/** Where no cache belongs: kernel views whose entries come and go or cannot be made. */
+const VIRTUAL_ROOTS = ['/proc', '/sys', '/dev']
+
+/**
+ * Makes `dir` and what is missing above it (0700), one level at a time and at most {@link MAX_DIRS_MADE} of them.
+ * Node's recursive mkdir can loop for ever where a parent exists but refuses children (`/proc/self`): here every
+ * failure is final. Throws the failure.
+ */
+function makeDirs(dir: string): void {
+  if (VIRTUAL_ROOTS.some((root) => dir === root || dir.startsWith(`${root}/`))) {
+    throw Object.assign(new Error(`${dir} is under ${dir.split('/')[1]}, where no cache belongs`), { code: 'EINVAL' })
+  }
+  const missing: string[] = []
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      lstatSync(d)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(d) === d) throw err
+      missing.push(d)
+      if (missing.length > MAX_DIRS_MADE) throw Object.assign(new Error(`${dir} is too deep to make`), { code: 'ENAMETOOLONG' })
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
 }
 
 function isStoredToken(value: unknown): value is StoredToken {
@@ -181,8 +223,17 @@ export class FileTokenStore implements TokenStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
       if (!create) return false
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-      stats = lstatSync(this.dir)
+      try {
+        makeDirs(this.dir)
+        stats = lstatSync(this.dir)
+      } catch (made) {
+        this.#refused = true
+        this.#warn(
+          `Warning: not using the token cache: ${this.dir} cannot be made (${(made as NodeJS.ErrnoException).code ?? 'error'}). ` +
+            `Set XDG_CACHE_HOME to a directory of your own.\n`,
+        )
+        return false
+      }
     }
     let problem: string | undefined
     if (stats.isSymbolicLink()) problem = 'a symbolic link'

@@ -114,7 +114,12 @@ function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
   if (event.reason === 'clock-skew') {
     return `${service} says this machine's clock is off; trying again with a grant on its time\n`
   }
-  const what = event.status === undefined ? 'could not be reached' : `answered ${event.status}`
+  const what =
+    event.status === undefined
+      ? 'could not be reached'
+      : event.status === 200
+        ? `answered 200 without a token (${event.contentType ?? 'no content type'})`
+        : `answered ${event.status}`
   return `${service} ${what} on attempt ${event.attempt}; trying again in ${(event.delayMs / 1000).toFixed(1)} s\n`
 }
 

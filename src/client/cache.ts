@@ -3,8 +3,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { ClientEndpoint, ClientEvent } from './options.js'
-import { invalidConfig, type MaskinportenError } from '../errors/errors.js'
-import { isThenable, type StoredToken, type TokenStore } from './store.js'
+import type { RetryBudget } from './retry.js'
+import { MaskinportenError } from '../errors/errors.js'
+import { isThenable, storedTokenProblem, type StoredToken, type TokenStore } from './store.js'
 
 /**
  * One fetch for one key, shared by every caller of that key. Once settled it stays a moment (see {@link TokenCache})
@@ -20,6 +21,8 @@ export interface Flight {
   attempts: number
   /** `performance.now()` by which it must give up, when sooner than the retry deadline (an exchange's remaining time). */
   deadline: number | undefined
+  /** Retries left to the call that started it, when it shares them with another step of that call. */
+  budget?: RetryBudget
   timer?: NodeJS.Timeout
   wake?: () => void
   /** Once settled: the token, or the error. */
@@ -61,12 +64,32 @@ export interface TokenCacheOptions {
   now: () => number
   /** Undefined when nobody listens, so that a hit builds no event. */
   emit: ((event: ClientEvent) => void) | undefined
+  /**
+   * Longest wait (milliseconds) for one store call; a later answer counts as none (a miss, an unwritten token).
+   * Default {@link DEFAULT_STORE_TIMEOUT_MS}.
+   */
+  storeTimeoutMs?: number
+  /** The scope set a key is for, to check a store's answer against; undefined skips that check. */
+  scopeOf?: (key: string) => string | undefined
 }
+
+/** Default {@link TokenCacheOptions.storeTimeoutMs}: one second, far inside any retry deadline. */
+export const DEFAULT_STORE_TIMEOUT_MS = 1_000
 
 /** What a closed client's callers get. */
 export function clientClosed(): MaskinportenError {
-  return invalidConfig('client', 'is closed: make a new MaskinportenClient')
+  return new MaskinportenError('client_closed', 'This MaskinportenClient is closed: make a new one')
 }
+
+/** Errors a `failed` event was sent for already. */
+const REPORTED = new WeakSet<object>()
+
+/** What a bounded store call resolves to when the store failed, answered too late, or not at all. */
+const NO_ANSWER: unique symbol = Symbol('no answer')
+
+/** Store operations, as events name them. */
+type StoreOperation = Extract<ClientEvent, { type: 'store-error' }>['operation']
+type StoreProblem = NonNullable<Extract<ClientEvent, { type: 'store-error' }>['reason']>
 
 /**
  * Expiry, refresh-ahead and single flight in front of a {@link TokenStore}. A failed fetch is never stored; a
@@ -84,10 +107,17 @@ export class TokenCache {
   readonly #written = new Set<string>()
   /** Per key, every async store write not landed yet (one promise for all of them); never rejects. */
   readonly #landing = new Map<string, Promise<void>>()
+  /**
+   * Entries known good for a key: fetched here, or a store answer already checked. A synchronous store hands back
+   * the same object, so a hit is checked once, not on every call.
+   */
+  readonly #trusted = new WeakMap<object, string>()
+  readonly #storeTimeoutMs: number
   #closed = false
 
   constructor(options: TokenCacheOptions) {
     this.#o = options
+    this.#storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
   }
 
   /**
@@ -97,9 +127,18 @@ export class TokenCache {
    *
    * @param foreground false for a fetch no caller waits on (a refresh ahead).
    * @param deadline `performance.now()` by which a fetch started here must give up, if sooner than the retry deadline.
+   * @param budget retries a fetch started here shares with the call that asks (see {@link RetryBudget}).
    */
-  obtain(key: string, endpoint: ClientEndpoint, fetch: Fetcher, force: boolean, foreground = true, deadline?: number): StoredToken | Promise<StoredToken> {
-    if (force) return this.#join(key, endpoint, fetch, foreground, true, deadline)
+  obtain(
+    key: string,
+    endpoint: ClientEndpoint,
+    fetch: Fetcher,
+    force: boolean,
+    foreground = true,
+    deadline?: number,
+    budget?: RetryBudget,
+  ): StoredToken | Promise<StoredToken> {
+    if (force) return this.#join(key, endpoint, fetch, foreground, true, deadline, budget)
     // What this process already knows comes before the store: a token just fetched (its write may not have landed),
     // or a fetch that callers without a usable token already wait on.
     if (this.#flights.size !== 0) {
@@ -113,14 +152,14 @@ export class TokenCache {
       }
     }
     const read = this.#read(key)
-    if (!isThenable(read)) return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground, false, deadline)
+    if (!isThenable(read)) return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground, false, deadline, budget)
     let era = this.#eras.get(key)
     if (era === undefined) this.#eras.set(key, (era = { pending: 0 }))
     era.pending++
     const issued = era
     return read.then((entry) => {
       try {
-        return this.#usable(key, endpoint, fetch, entry) ?? this.#afterMiss(key, issued, endpoint, fetch, foreground, deadline)
+        return this.#usable(key, endpoint, fetch, entry) ?? this.#afterMiss(key, issued, endpoint, fetch, foreground, deadline, budget)
       } finally {
         this.#answered(key, issued)
       }
@@ -133,7 +172,13 @@ export class TokenCache {
     const now = this.#o.now()
     const usableUntil = entry.expiresAt - this.#o.marginMs
     if (now >= usableUntil) return undefined
-    const refreshAt = entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead
+    // The share of the life, but never later than the margin allows a refresh to land: at least the margin (or a
+    // quarter of the usable life, for short tokens) before it, so that a 10 s token under a 5 s margin is renewed too.
+    const usableLife = usableUntil - entry.obtainedAt
+    const refreshAt = Math.min(
+      entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead,
+      usableUntil - Math.min(this.#o.marginMs, usableLife * (1 - this.#o.refreshAhead)),
+    )
     if (now >= refreshAt && !this.#closed && !this.#running(key) && this.#mayRefresh(key, entry, now)) {
       this.#o.emit?.({ type: 'refresh', key, endpoint })
       this.#join(key, endpoint, fetch, false, false, undefined).catch(() => this.#refreshFailed(key, entry, usableUntil))
@@ -203,13 +248,9 @@ export class TokenCache {
     if (this.#landing.size !== 0) await Promise.all(this.#landing.values())
     const keys = [...this.#written]
     this.#written.clear()
-    try {
-      const { store } = this.#o
-      if (store.clear) await store.clear()
-      else await Promise.all(keys.map((key) => store.delete(key)))
-    } catch {
-      this.#o.emit?.({ type: 'store-error', key: '*', operation: 'clear' })
-    }
+    const { store } = this.#o
+    if (store.clear) await this.#call('*', 'clear', () => store.clear!())
+    else await Promise.all(keys.map((key) => this.#call(key, 'delete', () => store.delete(key))))
   }
 
   /**
@@ -227,11 +268,7 @@ export class TokenCache {
     const read = this.#read(key)
     const stored = isThenable(read) ? await read : read
     if (stored?.accessToken !== entry.accessToken) return
-    try {
-      await this.#o.store.delete(key)
-    } catch {
-      this.#o.emit?.({ type: 'store-error', key, operation: 'delete' })
-    }
+    await this.#call(key, 'delete', () => this.#o.store.delete(key))
   }
 
   /** No fetch starts from now on (callers get {@link clientClosed}); every retry wait ends at once. */
@@ -247,7 +284,15 @@ export class TokenCache {
   }
 
   /** A store read found no usable token: the outcome of a flight it raced, else a fetch (shared). */
-  #afterMiss(key: string, era: ReadEra, endpoint: ClientEndpoint, fetch: Fetcher, foreground: boolean, deadline: number | undefined): StoredToken | Promise<StoredToken> {
+  #afterMiss(
+    key: string,
+    era: ReadEra,
+    endpoint: ClientEndpoint,
+    fetch: Fetcher,
+    foreground: boolean,
+    deadline: number | undefined,
+    budget: RetryBudget | undefined,
+  ): StoredToken | Promise<StoredToken> {
     const flight = this.#flights.get(key)
     const outcome = flight?.outcome
     if (outcome !== undefined) {
@@ -259,10 +304,18 @@ export class TokenCache {
         return flight!.promise // the error every caller of that moment gets
       }
     }
-    return this.#join(key, endpoint, fetch, foreground, false, deadline)
+    return this.#join(key, endpoint, fetch, foreground, false, deadline, budget)
   }
 
-  #join(key: string, endpoint: ClientEndpoint, fetch: Fetcher, foreground: boolean, forced: boolean, deadline: number | undefined): Promise<StoredToken> {
+  #join(
+    key: string,
+    endpoint: ClientEndpoint,
+    fetch: Fetcher,
+    foreground: boolean,
+    forced: boolean,
+    deadline: number | undefined,
+    budget?: RetryBudget,
+  ): Promise<StoredToken> {
     if (this.#closed) return Promise.reject(clientClosed())
     const running = this.#flights.get(key)
     if (running !== undefined && running.outcome === undefined) {
@@ -273,6 +326,7 @@ export class TokenCache {
       return running.promise
     }
     const flight: Flight = { foreground, forced, attempts: 0, deadline, promise: undefined as never }
+    if (budget !== undefined) flight.budget = budget
     const started = performance.now()
     flight.promise = fetch(flight).then(
       (entry) => {
@@ -293,7 +347,11 @@ export class TokenCache {
       (err: MaskinportenError) => {
         const status = err.status === undefined ? {} : { status: err.status }
         const durationMs = performance.now() - started
-        this.#o.emit?.({ type: 'failed', key, endpoint, attempt: flight.attempts, ...status, code: err.code, durationMs, background: !flight.foreground })
+        // Once per error: an Altinn fetch that fails because its Maskinporten step did is that one failure.
+        if (!REPORTED.has(err)) {
+          if (typeof err === 'object' && err !== null) REPORTED.add(err)
+          this.#o.emit?.({ type: 'failed', key, endpoint, attempt: flight.attempts, ...status, code: err.code, durationMs, background: !flight.foreground })
+        }
         this.#settled(key, flight, { error: err })
         throw err
       },
@@ -325,41 +383,89 @@ export class TokenCache {
     if (this.#flights.get(key) === flight) this.#flights.delete(key)
   }
 
-  /** The stored token; a synchronous store's answer is passed on as is, so a hit needs no promise. */
+  /**
+   * The stored token, checked ({@link storedTokenProblem}); a synchronous store's answer is passed on as is, so a
+   * hit needs no promise. A store that throws, rejects, answers late or answers garbage is a miss and an event.
+   */
   #read(key: string): StoredToken | undefined | Promise<StoredToken | undefined> {
-    const failed = (): undefined => {
-      this.#o.emit?.({ type: 'store-error', key, operation: 'get' })
-      return undefined
-    }
+    let got: unknown
     try {
-      const got = this.#o.store.get(key)
-      return isThenable(got) ? Promise.resolve(got).catch(failed) : got
+      got = this.#o.store.get(key)
     } catch {
-      return failed()
+      return this.#storeFailed(key, 'get', 'failed')
     }
+    if (!isThenable(got)) return this.#checked(key, got)
+    return this.#bounded(key, 'get', got).then((answer) => (answer === NO_ANSWER ? undefined : this.#checked(key, answer)))
   }
 
-  /** Stores `entry`; for an async store, a promise of its landing (or failing), which never rejects. */
-  #write(key: string, entry: StoredToken): Promise<void> | undefined {
-    const failed = (): void => this.#o.emit?.({ type: 'store-error', key, operation: 'set' })
-    try {
-      const ttlMs = Math.max(1, entry.expiresAt - this.#o.now())
-      const done = this.#o.store.set(key, entry, ttlMs)
-      // Only a store that cannot clear itself needs its keys remembered, for clear().
-      if (!this.#o.store.clear) this.#written.add(key)
-      if (isThenable(done)) {
-        const landed = Promise.resolve(done).then(() => {}, failed)
-        const before = this.#landing.get(key)
-        const all = before === undefined ? landed : Promise.all([before, landed]).then(() => {})
-        this.#landing.set(key, all)
-        void all.then(() => {
-          if (this.#landing.get(key) === all) this.#landing.delete(key)
-        })
-        return landed
-      }
-    } catch {
-      failed()
-    }
+  /** A store's answer if it is a token for `key`, else undefined (a miss; garbage is reported). */
+  #checked(key: string, answer: unknown): StoredToken | undefined {
+    if (answer === undefined || answer === null) return undefined // node-redis and others say null for a miss
+    if (typeof answer === 'object' && this.#trusted.get(answer) === key) return answer as StoredToken
+    const problem = storedTokenProblem(answer, this.#o.now(), this.#o.scopeOf?.(key))
+    if (problem !== undefined) return this.#storeFailed(key, 'get', 'invalid')
+    this.#trusted.set(answer as object, key)
+    return answer as StoredToken
+  }
+
+  #storeFailed(key: string, operation: StoreOperation, reason: StoreProblem): undefined {
+    this.#o.emit?.({ type: 'store-error', key, operation, reason })
     return undefined
+  }
+
+  /**
+   * A store's promise, bounded: its value, or {@link NO_ANSWER} when it rejects or has not answered within the
+   * store timeout (reported either way). Never rejects. Its timer keeps the process alive only while it runs, as
+   * a caller waits on it.
+   */
+  #bounded<T>(key: string, operation: StoreOperation, pending: PromiseLike<T>): Promise<T | typeof NO_ANSWER> {
+    return new Promise((resolve) => {
+      let done = false
+      const finish = (value: T | typeof NO_ANSWER, reason?: StoreProblem): void => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        if (reason !== undefined) this.#storeFailed(key, operation, reason)
+        resolve(value)
+      }
+      const timer = setTimeout(() => finish(NO_ANSWER, 'timeout'), this.#storeTimeoutMs)
+      try {
+        pending.then(
+          (value) => finish(value),
+          () => finish(NO_ANSWER, 'failed'),
+        )
+      } catch {
+        finish(NO_ANSWER, 'failed') // a thenable whose then() throws
+      }
+    })
+  }
+
+  /** One store call whose answer does not matter (`set`, `delete`, `clear`): bounded, never rejects. */
+  #call(key: string, operation: StoreOperation, call: () => unknown): Promise<void> | undefined {
+    let done: unknown
+    try {
+      done = call()
+    } catch {
+      this.#storeFailed(key, operation, 'failed')
+      return undefined
+    }
+    return isThenable(done) ? this.#bounded(key, operation, done).then(() => {}) : undefined
+  }
+
+  /** Stores `entry`; for an async store, a promise of its landing (or failing, or timing out), which never rejects. */
+  #write(key: string, entry: StoredToken): Promise<void> | undefined {
+    this.#trusted.set(entry, key)
+    const ttlMs = Math.max(1, entry.expiresAt - this.#o.now())
+    const landed = this.#call(key, 'set', () => this.#o.store.set(key, entry, ttlMs))
+    // Only a store that cannot clear itself needs its keys remembered, for clear().
+    if (!this.#o.store.clear) this.#written.add(key)
+    if (landed === undefined) return undefined
+    const before = this.#landing.get(key)
+    const all = before === undefined ? landed : Promise.all([before, landed]).then(() => {})
+    this.#landing.set(key, all)
+    void all.then(() => {
+      if (this.#landing.get(key) === all) this.#landing.delete(key)
+    })
+    return landed
   }
 }

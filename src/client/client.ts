@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks'
 import { exchangeForAltinnToken } from '../exchange/altinn.js'
-import { clientClosed, TokenCache, type Fetcher, type Flight } from './cache.js'
+import { clientClosed, DEFAULT_STORE_TIMEOUT_MS, TokenCache, type Fetcher, type Flight } from './cache.js'
 import { isThenable, MemoryTokenStore, type StoredToken, type TokenStore } from './store.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
-import { invalidConfig, isMaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, isMaskinportenError, markFinal, MaskinportenError } from '../errors/errors.js'
 import { grantParams, createGrant, type GrantParams } from '../signing/grant.js'
 import { requestToken } from '../exchange/maskinporten.js'
 import {
@@ -23,7 +23,9 @@ import {
   type GetTokenOptions,
   type MaskinportenClientOptions,
 } from './options.js'
-import { learnedClockOffset, retryPolicy, withRetries, type RetryHooks, type RetryPolicy } from './retry.js'
+import { field, optionsObject, requestFields } from '../config/arguments.js'
+import { MAX_CLOCK_OFFSET_MS, MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
+import { learnedClockOffset, retryPolicy, withRetries, type RetryBudget, type RetryHooks, type RetryPolicy } from './retry.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from '../config/scopes.js'
 import { decodeToken } from '../exchange/token.js'
 import { partyKey } from '../config/fodselsnummer.js'
@@ -38,6 +40,26 @@ interface Target {
   /** Made once, so that a cache hit allocates no closure. */
   fetchToken: Fetcher
   fetchAltinn: Fetcher
+}
+
+/** True when a request asks to skip the cache; its options were checked by `#target` already. */
+function forced(options: GetTokenOptions | undefined): boolean {
+  return options !== undefined && options !== null && options.forceRefresh === true
+}
+
+/** The longest timer Node can set (milliseconds). */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** The scope set a cache key (see `#newTarget`) is for: its fourth member, or fifth for an Altinn key. */
+function scopeOfKey(key: string): string | undefined {
+  try {
+    const parts: unknown = JSON.parse(key)
+    if (!Array.isArray(parts)) return undefined
+    const scope: unknown = parts[0] === 'altinn' ? parts[4] : parts[3]
+    return typeof scope === 'string' ? scope : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Distinct raw requests remembered with their normalised form; beyond this the memo starts over. */
@@ -65,6 +87,7 @@ export class MaskinportenClient {
   readonly #ownStore: boolean
   readonly #retry: RetryPolicy
   readonly #now: () => number
+  readonly #marginMs: number
   readonly #emit: ((event: ClientEvent) => void) | undefined
   readonly #targets = new Map<string, Target>()
   readonly #simpleTargets = new Map<string | undefined, Map<string | undefined, Target>>()
@@ -77,21 +100,41 @@ export class MaskinportenClient {
   /** Checks the config and parses the key, once. Throws `invalid_config` or `jwt_sign_failed`; sends nothing. */
   constructor(config: MaskinportenConfig, options: MaskinportenClientOptions = {}) {
     this.#config = resolveConfig(config)
-    this.#ownStore = options.store === undefined
-    this.#store = options.store ?? new MemoryTokenStore(options.maxEntries)
-    for (const method of ['get', 'set', 'delete'] as const) {
-      if (typeof this.#store[method] !== 'function') throw invalidConfig('store', `has no ${method}() method`)
+    const o = optionsObject(options, 'options')
+    const get = (name: keyof MaskinportenClientOptions): unknown => field(o, name, 'options')
+    const store = get('store')
+    this.#ownStore = store === undefined
+    if (store !== undefined) {
+      if (store === null || typeof store !== 'object') throw invalidConfig('store', `must be a TokenStore object, got ${describeValue(store)}`)
+      for (const method of ['get', 'set', 'delete'] as const) {
+        if (typeof field(store as Record<string, unknown>, method, 'store') !== 'function') throw invalidConfig('store', `has no ${method}() method`)
+      }
+      const clear = field(store as Record<string, unknown>, 'clear', 'store')
+      if (clear !== undefined && typeof clear !== 'function') throw invalidConfig('store', `has a clear that is ${describeValue(clear)}, not a method`)
     }
-    const marginMs = options.marginMs ?? DEFAULT_MARGIN_MS
-    if (!(marginMs >= 0)) throw invalidConfig('marginMs', 'must be a non-negative number of milliseconds')
-    const refreshAhead = options.refreshAhead ?? DEFAULT_REFRESH_AHEAD
-    if (!(refreshAhead > 0 && refreshAhead <= 1)) throw invalidConfig('refreshAhead', 'must be in (0, 1]')
-    this.#retry = retryPolicy(options.retry)
-    this.#now = options.now ?? Date.now
-    this.#offsetMs = options.clockOffsetMs ?? 0
-    if (!Number.isFinite(this.#offsetMs)) throw invalidConfig('clockOffsetMs', 'must be a finite number')
-    const onEvent = options.onEvent
-    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidConfig('onEvent', 'must be a function')
+    const maxEntries = get('maxEntries')
+    if (maxEntries !== undefined && typeof maxEntries !== 'number') throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries)}`)
+    this.#store = (store as TokenStore | undefined) ?? new MemoryTokenStore(maxEntries)
+    const marginMs = get('marginMs') ?? DEFAULT_MARGIN_MS
+    if (typeof marginMs !== 'number' || !Number.isFinite(marginMs) || marginMs < 0 || marginMs >= MAX_TOKEN_LIFETIME_MS) {
+      throw invalidConfig('marginMs', `must be a number of milliseconds from 0 to less than a day, got ${describeValue(marginMs)}`)
+    }
+    this.#marginMs = marginMs
+    const refreshAhead = get('refreshAhead') ?? DEFAULT_REFRESH_AHEAD
+    if (typeof refreshAhead !== 'number' || !(refreshAhead > 0 && refreshAhead <= 1)) {
+      throw invalidConfig('refreshAhead', `must be a number in (0, 1], got ${describeValue(refreshAhead)}`)
+    }
+    this.#retry = retryPolicy(get('retry') as MaskinportenClientOptions['retry'])
+    const now = get('now') ?? Date.now
+    if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now)}`)
+    this.#now = now as () => number
+    const offsetMs = get('clockOffsetMs') ?? 0
+    if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || Math.abs(offsetMs) > MAX_CLOCK_OFFSET_MS) {
+      throw invalidConfig('clockOffsetMs', `must be a number of milliseconds within ±${MAX_CLOCK_OFFSET_MS}, got ${describeValue(offsetMs)}`)
+    }
+    this.#offsetMs = offsetMs
+    const onEvent = get('onEvent') as MaskinportenClientOptions['onEvent']
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidConfig('onEvent', `must be a function, got ${describeValue(onEvent)}`)
     // Undefined without a listener, so that the hot path builds no event objects.
     this.#emit = onEvent
       ? (event: ClientEvent): void => {
@@ -102,7 +145,21 @@ export class MaskinportenClient {
           }
         }
       : undefined
-    this.#cache = new TokenCache({ store: this.#store, marginMs, refreshAhead, refreshBackoffMs: this.#retry.baseDelayMs, now: this.#now, emit: this.#emit })
+    const storeTimeoutMs = get('storeTimeoutMs') ?? DEFAULT_STORE_TIMEOUT_MS
+    if (typeof storeTimeoutMs !== 'number' || !(storeTimeoutMs > 0 && storeTimeoutMs <= MAX_TIMER_MS)) {
+      throw invalidConfig('storeTimeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describeValue(storeTimeoutMs)}`)
+    }
+    this.#cache = new TokenCache({
+      store: this.#store,
+      marginMs,
+      refreshAhead,
+      refreshBackoffMs: this.#retry.baseDelayMs,
+      now: this.#now,
+      emit: this.#emit,
+      // Never past the retry deadline: a store is a shortcut, not a step a caller may wait on longer than a fetch.
+      storeTimeoutMs: Math.max(1, Math.min(storeTimeoutMs, this.#retry.deadlineMs)),
+      scopeOf: scopeOfKey,
+    })
   }
 
   /** Maskinporten's clock minus this machine's (milliseconds), as learned from its answers. Grants are signed by it. */
@@ -121,7 +178,7 @@ export class MaskinportenClient {
    */
   async getToken(options: GetTokenOptions = {}): Promise<TokenResult> {
     const target = this.#target(options)
-    const got = this.#cache.obtain(target.key, 'token', target.fetchToken, options.forceRefresh === true)
+    const got = this.#cache.obtain(target.key, 'token', target.fetchToken, forced(options))
     return new TokenResult(isThenable(got) ? await got : got, this.#now())
   }
 
@@ -159,12 +216,13 @@ export class MaskinportenClient {
 
   #altinn(options: AltinnTokenOptions): StoredToken | Promise<StoredToken> {
     const target = this.#target(options)
-    return this.#cache.obtain(target.altinnKey, 'exchange', target.fetchAltinn, options.forceRefresh === true)
+    return this.#cache.obtain(target.altinnKey, 'exchange', target.fetchAltinn, forced(options))
   }
 
   /** The seed's `get_systemuser_token`: an Altinn token for the system user of `orgNummer`, default scopes. */
-  systemuserToken(orgNummer: string, options: { externalRef?: string } = {}): Promise<string> {
-    return this.altinnToken({ ...options, orgNummer })
+  async systemuserToken(orgNummer: string, options: { externalRef?: string } = {}): Promise<string> {
+    const { externalRef } = requestFields(options, 'options')
+    return this.altinnToken(externalRef === undefined ? { orgNummer } : { orgNummer, externalRef })
   }
 
   /** The seed's `get_admin_token`: a Maskinporten token with the admin scopes, not exchanged. */
@@ -218,30 +276,45 @@ export class MaskinportenClient {
    * Normalises and checks a request once per distinct input; invalid input throws and is never memoised. The
    * common call (a scope string and an org) is found through two map lookups, without serialising anything.
    */
-  #target(options: GetTokenOptions): Target {
+  #target(options: GetTokenOptions | undefined): Target {
     if (this.#closed) throw clientClosed()
-    const { scope, orgNummer, externalRef, resource, consumerOrg, consent } = options
+    let scope: unknown, orgNummer: unknown, externalRef: unknown, resource: unknown, consumerOrg: unknown, force: unknown, consent: unknown
+    if (options !== undefined && options !== null && typeof options === 'object' && !Array.isArray(options)) {
+      try {
+        ;({ scope, orgNummer, externalRef, resource, consumerOrg, forceRefresh: force, consent } = options)
+      } catch {
+        requestFields(options, 'options') // a getter that throws: the error names it
+      }
+    }
     const simple =
-      externalRef === undefined && resource === undefined && consumerOrg === undefined && consent === undefined && typeof scope !== 'object'
+      (options === undefined || (options !== null && typeof options === 'object')) &&
+      (scope === undefined || typeof scope === 'string') &&
+      (orgNummer === undefined || typeof orgNummer === 'string') &&
+      externalRef === undefined && resource === undefined && consumerOrg === undefined && consent === undefined &&
+      (force === undefined || typeof force === 'boolean')
     if (simple) {
-      const hit = this.#simpleTargets.get(scope)?.get(orgNummer)
+      const hit = this.#simpleTargets.get(scope as string | undefined)?.get(orgNummer as string | undefined)
       if (hit !== undefined) return hit
     }
-    // In memory only; a consent's `from` is hashed here too, so no map key holds a person's number.
-    const raw = JSON.stringify([scope, orgNummer, externalRef, resource, consumerOrg, consentKey(consent)])
+    // Every field of the right type (or invalid_config) before anything is serialised or iterated. In memory only; a
+    // consent's `from` is hashed here too, so no map key holds a person's number.
+    const req = requestFields(options, 'options')
+    const raw = JSON.stringify([req.scope, req.orgNummer, req.externalRef, req.resource, req.consumerOrg, consentKey(consent)])
     let target = this.#targets.get(raw)
     if (target === undefined) {
       if (this.#targets.size >= MAX_TARGETS) {
         this.#targets.clear()
         this.#simpleTargets.clear()
       }
-      target = this.#newTarget(grantParams(scope ?? defaultScopes(), { orgNummer, externalRef, resource, consumerOrg, ...(consent === undefined ? {} : { consent }) }))
+      const { orgNummer: org, externalRef: ref, resource: res, consumerOrg: consumer } = req
+      const extra = consent === undefined ? {} : { consent: consent as NonNullable<GetTokenOptions['consent']> }
+      target = this.#newTarget(grantParams(req.scope ?? defaultScopes(), { orgNummer: org, externalRef: ref, resource: res, consumerOrg: consumer, ...extra }))
       this.#targets.set(raw, target)
     }
     if (simple) {
-      let byOrg = this.#simpleTargets.get(scope)
-      if (byOrg === undefined) this.#simpleTargets.set(scope, (byOrg = new Map()))
-      byOrg.set(orgNummer, target)
+      let byOrg = this.#simpleTargets.get(req.scope as string | undefined)
+      if (byOrg === undefined) this.#simpleTargets.set(req.scope as string | undefined, (byOrg = new Map()))
+      byOrg.set(req.orgNummer, target)
     }
     return target
   }
@@ -276,6 +349,7 @@ export class MaskinportenClient {
         if (this.#config.certificate) this.#warnCertificate(target.key, sentAt)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
+        this.#checkFresh('Maskinporten', 'maskinporten_error', sentAt, expiresAt)
         return { accessToken: res.access_token, tokenType: res.token_type, scope: res.scope ?? target.params.scope, obtainedAt: sentAt, expiresAt }
       },
       correct: (err) => {
@@ -290,25 +364,41 @@ export class MaskinportenClient {
   }
 
   /**
-   * Maskinporten token (cached, or fetched within what is left of this attempt's deadline) → Altinn's exchange;
-   * expiry from the Altinn token's own claims. A 401 means the exchange refused that Maskinporten token: it is
-   * dropped from the cache, so that the next attempt or call gets a new one.
+   * Maskinporten token (cached, or fetched within what is left of this attempt's deadline and the call's retries)
+   * → Altinn's exchange; expiry from the Altinn token's own claims. A Maskinporten step that fails ends the call
+   * (it had the call's deadline and retries already; trying it again here would exceed both). A 401 means the
+   * exchange refused that Maskinporten token (a restarted issuer, rotated keys): it is dropped from the cache, a
+   * fresh one fetched, and the exchange tried once more within the same call.
    */
   #fetchAltinn(target: Target, flight: Flight): Promise<StoredToken> {
+    const budget = this.#budgetOf(flight)
+    const maskinporten = async (deadline: number, force: boolean): Promise<StoredToken> => {
+      try {
+        // Joining a fetch another caller started runs on that fetch's deadline; one started here gets ours.
+        const got = this.#cache.obtain(target.key, 'token', target.fetchToken, force, flight.foreground, deadline, budget)
+        return isThenable(got) ? await got : got
+      } catch (err) {
+        throw isMaskinportenError(err) ? markFinal(err) : err
+      }
+    }
     return this.#withRetries(target.altinnKey, 'exchange', flight, {
       attempt: async (deadline, signal) => {
-        // Joining a fetch another caller started runs on that fetch's deadline; one started here gets ours.
-        const got = this.#cache.obtain(target.key, 'token', target.fetchToken, false, flight.foreground, deadline)
-        const mp = isThenable(got) ? await got : got
-        const sentAt = this.#now()
+        let mp = await maskinporten(deadline, false)
+        let sentAt = this.#now()
+        const exchange = (): Promise<string> => exchangeForAltinnToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, mp.accessToken, { signal })
         let token: string
         try {
-          token = await exchangeForAltinnToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, mp.accessToken, { signal })
+          token = await exchange()
         } catch (err) {
-          if (isMaskinportenError(err) && err.code === 'altinn_exchange_error' && err.status === 401) await this.#cache.forget(target.key, mp)
-          throw err
+          if (!(isMaskinportenError(err) && err.code === 'altinn_exchange_error' && err.status === 401)) throw err
+          await this.#cache.forget(target.key, mp)
+          mp = await maskinporten(deadline, true)
+          sentAt = this.#now()
+          token = await exchange() // a second 401 is the answer
         }
-        return { accessToken: token, tokenType: 'Bearer', scope: mp.scope, obtainedAt: sentAt, expiresAt: altinnExpiry(token, sentAt, this.#offsetMs, mp) }
+        const expiresAt = altinnExpiry(token, sentAt, this.#offsetMs, mp)
+        this.#checkFresh('Altinn', 'altinn_exchange_error', sentAt, expiresAt)
+        return { accessToken: token, tokenType: 'Bearer', scope: mp.scope, obtainedAt: sentAt, expiresAt }
       },
       correct: () => false,
     })
@@ -321,6 +411,37 @@ export class MaskinportenClient {
     if (this.#emit === undefined || left >= CERTIFICATE_WARNING_DAYS || now - this.#certificateWarnedAt < 86_400_000) return
     this.#certificateWarnedAt = now
     this.#emit({ type: 'certificate-expiring', key, orgNummer, notAfter, daysLeft: left })
+  }
+
+  /**
+   * Refuses a token just fetched that could not be handed out: one whose whole life is no longer than `marginMs`
+   * (asking again gets the same: an error naming the setting, not retried), one claiming more than a day (a broken
+   * answer, not retried), and one that arrived with less than `marginMs` left (a slow answer: retried, like a 200
+   * that is not a token).
+   */
+  #checkFresh(service: string, code: 'maskinporten_error' | 'altinn_exchange_error', sentAt: number, expiresAt: number): void {
+    const life = expiresAt - sentAt
+    if (!Number.isFinite(life) || life > MAX_TOKEN_LIFETIME_MS) {
+      throw markFinal(new MaskinportenError(code, `${service} answered a token that claims to live more than a day; refused`, { status: 200 }))
+    }
+    if (life <= this.#marginMs) {
+      throw markFinal(
+        new MaskinportenError(code, `${service} answered a token that lives ${Math.round(life / 1000)} s, no longer than marginMs (${this.#marginMs} ms)`, {
+          status: 200,
+          hint: 'It could never be handed out: lower marginMs below the token lifetime',
+        }),
+      )
+    }
+    const left = expiresAt - this.#now()
+    if (left <= this.#marginMs) {
+      throw new MaskinportenError(code, `${service}'s token arrived with ${Math.max(0, Math.round(left / 1000))} s left, less than marginMs; fetching another`, { status: 200 })
+    }
+  }
+
+  /** The retries a flight may spend: its call's (shared with the step that started it), else a budget of its own. */
+  #budgetOf(flight: Flight): RetryBudget {
+    if (flight.budget === undefined) flight.budget = { left: this.#retry.maxAttempts - 1 }
+    return flight.budget
   }
 
   /** One request's timeout: the configured one, or what is left before `deadline` (`performance.now()`), if less. */
@@ -360,9 +481,16 @@ export class MaskinportenClient {
       sleep: (ms) => this.#cache.sleep(flight, ms),
       stopped: () => this.#closed,
       random: Math.random,
+      spend: () => {
+        const budget = this.#budgetOf(flight)
+        if (budget.left <= 0) return false
+        budget.left--
+        return true
+      },
       onRetry: ({ attempt, error, delayMs, reason }) => {
         const status = error.status === undefined ? {} : { status: error.status }
-        this.#emit?.({ type: 'retry', key, endpoint, attempt, ...status, code: error.code, reason, delayMs })
+        const contentType = error.contentType === undefined ? {} : { contentType: error.contentType }
+        this.#emit?.({ type: 'retry', key, endpoint, attempt, ...status, code: error.code, reason, delayMs, ...contentType })
       },
     })
     const durationMs = performance.now() - started

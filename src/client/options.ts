@@ -29,6 +29,11 @@ export interface MaskinportenClientOptions {
   retry?: RetryOptions
   /** The clock (epoch ms). Default `Date.now`. Inject one in tests instead of sleeping. */
   now?: () => number
+  /**
+   * Longest wait (milliseconds) for one call of the store (`get`, `set`, `delete`, `clear`). A store that answers
+   * later is a miss (`get`) or ignored (the rest), and a `store-error` event; no caller waits longer. Default 1000.
+   */
+  storeTimeoutMs?: number
   /** Initial estimate of Maskinporten's clock minus ours (milliseconds), e.g. from a previous run. Default 0. */
   clockOffsetMs?: number
   /** Told what the client does; never given a token or a grant. Exceptions thrown by it are ignored. */
@@ -45,11 +50,28 @@ export type ClientEndpoint = 'token' | 'exchange'
 export type ClientEvent =
   | { type: 'hit'; key: string; expiresAt: number }
   | { type: 'fetched'; key: string; endpoint: ClientEndpoint; attempt: number; status: 200; durationMs: number; expiresAt: number; background: boolean }
-  | { type: 'retry'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; reason: 'transient' | 'clock-skew'; delayMs: number }
+  | {
+      type: 'retry'
+      key: string
+      endpoint: ClientEndpoint
+      attempt: number
+      status?: number
+      code: MaskinportenErrorCode
+      reason: 'transient' | 'clock-skew'
+      delayMs: number
+      /** The media type of an answer that was not a token (`text/html`), when that was the failure. */
+      contentType?: string
+    }
   | { type: 'refresh'; key: string; endpoint: ClientEndpoint }
   | { type: 'skew-corrected'; key: string; clockOffsetMs: number; previousOffsetMs: number }
   | { type: 'failed'; key: string; endpoint: ClientEndpoint; attempt: number; status?: number; code: MaskinportenErrorCode; durationMs: number; background: boolean }
-  | { type: 'store-error'; key: string; operation: 'get' | 'set' | 'delete' | 'clear' }
+  | {
+      type: 'store-error'
+      key: string
+      operation: 'get' | 'set' | 'delete' | 'clear'
+      /** `failed`: threw or rejected; `timeout`: no answer within `storeTimeoutMs`; `invalid`: not a token for the key. */
+      reason?: 'failed' | 'timeout' | 'invalid'
+    }
   /**
    * The business certificate the grants carry ends in fewer than 30 days (`CERTIFICATE_WARNING_DAYS`): said when a
    * grant is signed, at most once a day per client. `notAfter` is epoch ms.

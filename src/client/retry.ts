@@ -5,7 +5,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3 (Retry-After)
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking (MP-130: iat/exp judged within ±10 s)
  */
-import { isMaskinportenError, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, isFinal, isMaskinportenError, MaskinportenError } from '../errors/errors.js'
+import { MAX_CLOCK_OFFSET_MS } from '../exchange/limits.js'
 
 /** How the client retries. Every field is optional; the defaults suit production. */
 export interface RetryOptions {
@@ -36,15 +37,34 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: Number.POSITIVE_INFINITY,
 })
 
-/** Fills in defaults and checks values; throws `invalid_config` naming the field. */
-export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
-  const policy = { ...DEFAULT_RETRY, ...options }
-  for (const [field, value] of Object.entries(policy)) {
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (field === 'maxAttempts' && value < 1)) {
-      throw new MaskinportenError('invalid_config', `Invalid configuration: retry.${field} must be a non-negative number`)
-    }
+/** Longest time (milliseconds) any retry setting may name: what a timer can wait. */
+const MAX_RETRY_MS = 2_147_483_647
+
+/**
+ * Fills in defaults and checks values; throws `invalid_config` naming the field. Only own, known fields of a plain
+ * object are read; every value must be a number (no BigInt, string or boolean coerced): times finite, from 0 to
+ * what a timer can wait; `maxAttempts` a whole number of at least 1, or `Infinity`.
+ */
+export function retryPolicy(options: RetryOptions | undefined = {}): RetryPolicy {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidConfig('retry', `must be an object of retry settings, got ${describeValue(options)}`)
   }
-  return policy
+  const policy: Record<string, number> = { ...DEFAULT_RETRY }
+  for (const field of Object.keys(DEFAULT_RETRY) as Array<keyof RetryPolicy>) {
+    const value: unknown = Object.prototype.hasOwnProperty.call(options, field) ? options[field] : undefined
+    if (value === undefined) continue
+    const ok =
+      typeof value === 'number' &&
+      (field === 'maxAttempts'
+        ? value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1)
+        : Number.isFinite(value) && value >= 0 && value <= MAX_RETRY_MS)
+    if (!ok) {
+      const want = field === 'maxAttempts' ? 'a whole number of at least 1 (or Infinity)' : `a number of milliseconds from 0 to ${MAX_RETRY_MS}`
+      throw invalidConfig(`retry.${field}`, `must be ${want}, got ${describeValue(value)}`)
+    }
+    policy[field] = value
+  }
+  return policy as RetryPolicy
 }
 
 /**
@@ -53,7 +73,7 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
  * in the request or the registration (wrong kid, unknown scope, missing delegation) that retrying cannot fix.
  */
 export function isTransient(err: unknown): boolean {
-  if (!isMaskinportenError(err)) return false
+  if (!isMaskinportenError(err) || isFinal(err)) return false
   if (err.code === 'maskinporten_request_failed' || err.code === 'altinn_exchange_failed') return true
   if (err.code !== 'maskinporten_error' && err.code !== 'altinn_exchange_error') return false
   const status = err.status ?? 0
@@ -68,7 +88,8 @@ const SKEW_TEXT = /JWT is expired|Issue time is after now/i
  *
  * A `Date` header has whole seconds: the server's clock was somewhere in `[serverTime, serverTime + 1000)` while
  * answering, and the answer was written between `sentAt` and `receivedAt`, so the offset is taken at the middle of
- * both ranges. An offset within 1 s of `currentOffsetMs` is no news: the header cannot tell apart finer than that.
+ * both ranges. An offset within 1 s of `currentOffsetMs` is no news: the header cannot tell apart finer than that;
+ * one beyond ±10 minutes is not believed.
  *
  * @param sentAt local clock (epoch ms) when the request went out.
  * @param receivedAt local clock (epoch ms) when the answer came.
@@ -82,6 +103,8 @@ export function learnedClockOffset(
   if (!isMaskinportenError(err) || err.serverTime === undefined || err.status !== 400) return undefined
   if (err.mpCode !== 'MP-130' && !SKEW_TEXT.test(err.oauthErrorDescription ?? '')) return undefined
   const offset = Math.round(err.serverTime + 500 - (sentAt + receivedAt) / 2)
+  // A clock more than ten minutes off is not skew to learn but a broken header (or a broken machine): ignored.
+  if (!Number.isFinite(offset) || Math.abs(offset) > MAX_CLOCK_OFFSET_MS) return undefined
   return Math.abs(offset - currentOffsetMs) >= 1000 ? offset : undefined
 }
 
@@ -127,6 +150,19 @@ export interface RetryHooks<T> {
   onRetry(info: RetryInfo): void
   /** [0, 1) for jitter. */
   random(): number
+  /**
+   * Asked before each retry: false when the call's shared budget of retries is spent (then the error is thrown);
+   * true takes one from it. Without it, only `maxAttempts` counts.
+   */
+  spend?(): boolean
+}
+
+/**
+ * Retries left to one call, shared by every request it makes (an Altinn token's Maskinporten fetch and its
+ * exchange): `maxAttempts` bounds the call, not each step.
+ */
+export interface RetryBudget {
+  left: number
 }
 
 /** Clock corrections allowed per fetch: one should do; a second covers a clock stepped meanwhile. */
@@ -150,6 +186,7 @@ export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks<T>):
       const error = err
       if (hooks.stopped() || attempt >= policy.maxAttempts) throw error
       if (corrections < MAX_CORRECTIONS && hooks.correct(error)) {
+        if (hooks.spend && !hooks.spend()) throw error
         corrections++
         hooks.onRetry({ attempt, error, delayMs: 0, reason: 'clock-skew' })
         continue
@@ -158,6 +195,7 @@ export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks<T>):
       const delayMs = backoffDelay(policy, attempt, error, hooks.random())
       // An attempt squeezed into the last moments would only time out and hide the real error behind a timeout.
       if (hooks.elapsed() + delayMs + policy.deadlineMs / 10 >= deadline) throw error
+      if (hooks.spend && !hooks.spend()) throw error
       hooks.onRetry({ attempt, error, delayMs, reason: 'transient' })
       await hooks.sleep(delayMs)
       if (hooks.stopped()) throw error

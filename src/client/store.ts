@@ -2,7 +2,8 @@
  * Where `MaskinportenClient` keeps tokens: the {@link TokenStore} interface (async, so that pods can share tokens
  * through Redis or the like) and the bounded in-memory LRU that is the default.
  */
-import { invalidConfig } from '../errors/errors.js'
+import { describeValue, invalidConfig } from '../errors/errors.js'
+import { isTokenText, MAX_CLOCK_OFFSET_MS, MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
 
 /**
  * A token as a {@link TokenStore} holds it: plain JSON-safe data, so a shared store can serialise it as is.
@@ -27,8 +28,11 @@ export interface StoredToken {
  *
  * Keys are printable strings naming the issuer, client id, scope set, org and so on: no secret is in a key. The
  * values are tokens: a store shared between processes holds secrets at rest, so keep it private and encrypted in
- * transit. A store that fails (throws or rejects) is treated as a miss on `get` and ignored on `set`/`delete`: the
- * client then fetches a token rather than failing the caller.
+ * transit. A store that fails (throws or rejects), or does not answer within the client's `storeTimeoutMs`
+ * (default 1 s), is treated as a miss on `get` and ignored on `set`/`delete`/`clear`: the client then fetches a
+ * token rather than failing or stalling the caller, and reports a `store-error` event. What `get` answers is
+ * checked before it is used: `null` or `undefined` is a miss, and anything that is not a token for that key (see
+ * {@link storedTokenProblem}) is a miss and a `store-error` event.
  *
  * @example A Redis store (node-redis 4), shared by every pod of a service:
  * ```ts
@@ -47,8 +51,11 @@ export interface StoredToken {
  * ```
  */
 export interface TokenStore {
-  /** The token stored under `key`, or `undefined`. Expired tokens may be returned; the client checks expiry. */
-  get(key: string): Promise<StoredToken | undefined> | StoredToken | undefined
+  /**
+   * The token stored under `key`, or `undefined` (or `null`, as node-redis says). Expired tokens may be returned;
+   * the client checks expiry.
+   */
+  get(key: string): Promise<StoredToken | undefined | null> | StoredToken | undefined | null
   /** Stores `token` under `key`. `ttlMs` (milliseconds) is how long it is worth keeping: use it as the store's TTL. */
   set(key: string, token: StoredToken, ttlMs: number): Promise<void> | void
   /** Forgets `key`. */
@@ -76,7 +83,7 @@ export class MemoryTokenStore implements TokenStore {
   /** @param maxEntries how many tokens to keep (default {@link DEFAULT_MAX_ENTRIES}). */
   constructor(maxEntries: number = DEFAULT_MAX_ENTRIES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw invalidConfig('maxEntries', `must be a positive integer, got ${String(maxEntries)}`)
+      throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries)}`)
     }
     this.#maxEntries = maxEntries
   }
@@ -123,4 +130,41 @@ export class MemoryTokenStore implements TokenStore {
 /** True for a promise or promise-like (a store may use any promise library). */
 export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function'
+}
+
+/** Longest `tokenType` and `scope` taken from a store (characters). */
+const MAX_TOKEN_TYPE_CHARS = 32
+const MAX_SCOPE_CHARS = 8 * 1024
+
+/**
+ * Why a store's answer is not a usable token for a key whose scope set is `scopeSet`, or undefined when it is one:
+ * a plain object with a JWT-shaped `accessToken` of sane size, short `tokenType` and `scope` strings, finite
+ * `obtainedAt` and `expiresAt` with a life of no more than a day, not obtained in the future (beyond the clock
+ * skew a fleet may have), and a `scope` that holds every scope of the key. Never quotes the answer.
+ *
+ * @param now epoch milliseconds.
+ * @param scopeSet the key's scopes, space-separated; undefined skips the scope check.
+ * @example
+ * ```ts
+ * storedTokenProblem({ accessToken: 5 }, Date.now(), 'a') // 'accessToken is not a token'
+ * ```
+ */
+export function storedTokenProblem(value: unknown, now: number, scopeSet?: string): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not an object'
+  const v = value as Record<string, unknown>
+  if (!isTokenText(v.accessToken)) return 'accessToken is not a token'
+  if (typeof v.tokenType !== 'string' || v.tokenType === '' || v.tokenType.length > MAX_TOKEN_TYPE_CHARS) return 'tokenType is not a token type'
+  if (typeof v.scope !== 'string' || v.scope.length > MAX_SCOPE_CHARS) return 'scope is not a scope string'
+  const { obtainedAt, expiresAt } = v
+  if (typeof obtainedAt !== 'number' || typeof expiresAt !== 'number' || !Number.isFinite(obtainedAt) || !Number.isFinite(expiresAt)) {
+    return 'obtainedAt or expiresAt is not a finite time'
+  }
+  const life = expiresAt - obtainedAt
+  if (!(life > 0 && life <= MAX_TOKEN_LIFETIME_MS)) return 'its life is not between 0 and a day'
+  if (obtainedAt > now + MAX_CLOCK_OFFSET_MS) return 'obtainedAt is in the future'
+  if (scopeSet !== undefined) {
+    const granted = new Set(v.scope.split(' '))
+    for (const scope of scopeSet.split(' ')) if (scope !== '' && !granted.has(scope)) return 'it is for another scope set'
+  }
+  return undefined
 }

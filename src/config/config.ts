@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { field, optionsObject } from './arguments.js'
 import { holdsPrivateKey, readCertificateSetting } from './certificate-file.js'
 import { resolveSigning, type ResolvedSigning, type SigningSource } from '../signing/resolve.js'
 
@@ -29,6 +30,9 @@ export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment
 
 /** Default for {@link MaskinportenConfig.timeoutMs}. */
 export const DEFAULT_TIMEOUT_MS = 15_000
+
+/** Longest key text taken (characters): an RSA 4096 PEM is about 3.3 KB, encrypted a little more. */
+const MAX_KEY_CHARS = 64 * 1024
 
 /** The longest timer Node can set. */
 const MAX_TIMEOUT_MS = 2_147_483_647
@@ -98,12 +102,23 @@ function checkUrl(value: unknown, field: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw invalidConfig(field, `must be an http(s) URL, got ${describeValue(url.protocol)}`)
   }
+  // A password in the URL would be sent to every hop and printed in every message that names the URL.
+  if (url.username !== '' || url.password !== '') {
+    throw invalidConfig(field, 'must not carry credentials (user:password@); neither Maskinporten nor Altinn takes them')
+  }
+  if (value.length > 2048 || /[\u0000-\u0020\u007f]/.test(value)) {
+    throw invalidConfig(field, `must be a URL without white space or control characters, got ${describeValue(value)}`)
+  }
   return value
 }
 
 function checkText(value: unknown, field: string, what: string): string {
+  if (value !== undefined && value !== null && typeof value !== 'string') throw invalidConfig(field, `must be a string: ${what}; got ${describeValue(value)}`)
   if (typeof value !== 'string' || value.trim() === '') throw invalidConfig(field, `is required: ${what}`)
   if (value !== value.trim()) throw invalidConfig(field, 'has leading or trailing white space')
+  // Key text pasted here is named as such (and never quoted); other control characters as what they are.
+  if (/-----BEGIN|"(d|kty)"\s*:/.test(value)) throw invalidConfig(field, `looks like key material, not ${what}; nothing was sent`)
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidConfig(field, 'holds a control character')
   return value
 }
 
@@ -111,12 +126,22 @@ function checkText(value: unknown, field: string, what: string): string {
  * Checks a config and parses its key (once per key: see `loadSigningKey`). Throws `invalid_config` naming the
  * field, or `jwt_sign_failed` for an unusable key. Never sends anything.
  */
-export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
-  if (config === null || typeof config !== 'object') throw invalidConfig('config', 'must be an object')
+export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given)}`)
+  // Each field read once, through a guard: a getter that throws, or a Proxy, cannot get past as a TypeError.
+  const raw = optionsObject(given, 'config')
+  const config = {} as Record<string, unknown>
+  for (const name of ['clientId', 'kid', 'env', 'issuer', 'altinnUrl', 'fetch', 'timeoutMs', 'privateKeyPem', 'privateKey', 'passphrase', 'signer', 'certificate', 'publicKey']) {
+    const value = field(raw, name, 'config')
+    if (value !== undefined) config[name] = value
+  }
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
     throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(env)}`)
+  }
+  if (typeof config.privateKeyPem === 'string' && config.privateKeyPem.length > MAX_KEY_CHARS) {
+    throw invalidConfig('privateKeyPem', `is ${config.privateKeyPem.length} characters; a private key PEM is a few KB`)
   }
   if (config.privateKeyPem !== undefined && config.privateKey !== undefined) {
     throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
@@ -138,19 +163,19 @@ export function resolveConfig(config: MaskinportenConfig): ResolvedConfig {
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
   // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); beyond that Node fires at once.
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`)
+    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs)}`)
   }
   const fetchFn = config.fetch ?? globalThis.fetch
   if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
   return {
     clientId,
-    ...resolveSigning(config),
+    ...resolveSigning(config as SigningSource),
     env,
     issuer,
     tokenEndpoint: tokenEndpointFor(issuer),
     altinnUrl,
     exchangeUrl: exchangeUrlFor(altinnUrl),
-    fetch: fetchFn,
+    fetch: fetchFn as typeof globalThis.fetch,
     timeoutMs,
   }
 }
@@ -214,8 +239,12 @@ export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: ConfigFromEnvOptions = {},
 ): MaskinportenConfig {
+  const vars = optionsObject(env, 'env')
+  if (options === null || typeof options !== 'object') throw invalidConfig('options', `must be an object, got ${describeValue(options)}`)
   const get = (name: string): string | undefined => {
-    const value = env[name]?.trim()
+    const raw = field(vars, name, 'env')
+    if (raw !== undefined && typeof raw !== 'string') throw envError(name, `must be text, got ${describeValue(raw)}`)
+    const value = raw?.trim()
     return value === undefined || value === '' ? undefined : value
   }
   const clientId = get('MASKINPORTEN_CLIENT_ID')
@@ -233,7 +262,8 @@ export function configFromEnv(
   if (issuer) config.issuer = issuer
   const altinnUrl = get('ALTINN_URL')
   if (altinnUrl) config.altinnUrl = altinnUrl
-  const passphrase = env.MASKINPORTEN_PASSPHRASE
+  const passphrase = field(vars, 'MASKINPORTEN_PASSPHRASE', 'env')
+  if (passphrase !== undefined && typeof passphrase !== 'string') throw envError('MASKINPORTEN_PASSPHRASE', `must be text, got ${describeValue(passphrase)}`)
   if (passphrase) config.passphrase = passphrase
   const certificate = get('MASKINPORTEN_CERTIFICATE')
   if (certificate) config.certificate = readCertificateSetting(certificate, options.cwd)
@@ -261,7 +291,9 @@ export function configFromEnv(
   } else if (get('MASKINPORTEN_PRIVAT_NOKKEL') || !holdsPrivateKey(config.certificate)) {
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
-    const full = keyFilePath(given, options.cwd, variable)
+    const cwd: unknown = options.cwd
+    if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd)}`)
+    const full = keyFilePath(given, cwd, variable)
     try {
       config.privateKeyPem = readFileSync(full, 'utf8')
     } catch (err) {

@@ -16,6 +16,7 @@
  * - `altinn_exchange_error`: Altinn answered the token exchange, but not with a token.
  * - `altinn_exchange_failed`: no answer from Altinn's token exchange.
  * - `invalid_token`: a string given to `decodeToken` is not a JWT.
+ * - `client_closed`: the `MaskinportenClient` was closed (`close()`); make a new one.
  */
 export type MaskinportenErrorCode =
   | 'invalid_config'
@@ -25,6 +26,7 @@ export type MaskinportenErrorCode =
   | 'altinn_exchange_error'
   | 'altinn_exchange_failed'
   | 'invalid_token'
+  | 'client_closed'
 
 /** What a {@link MaskinportenError} may carry besides its code and message. */
 export interface MaskinportenErrorDetails {
@@ -46,6 +48,8 @@ export interface MaskinportenErrorDetails {
   serverTime?: number
   /** What to do about it, already part of `message`. */
   hint?: string
+  /** The answer's media type (`text/html`), for an answer that is not what was asked for. */
+  contentType?: string
   /** The error underneath (a network error, a crypto error). */
   cause?: unknown
 }
@@ -119,24 +123,94 @@ export function bodyShape(body: string): string {
 /** Settings quoted in messages are cut to this many characters. */
 const MAX_QUOTED_CHARS = 100
 
+/** `scheme://user:password@`: the credentials part of a URL. */
+const URL_CREDENTIALS = /(\/\/)[^/?#@\s]*@/g
+
+/** The text with any URL credentials (`https://user:secret@host`) replaced by `[credentials masked]@`. */
+export function withoutCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1[credentials masked]@')
+}
+
 /**
- * A setting's value as a message may quote it: JSON-quoted, unless it looks like key material or a token (PEM
- * armour, a line break, JWK members, a JWT, or simply long), which is described by its length instead. Users paste
- * keys into the wrong variable; the error must not print them back.
+ * Any value as a message may quote it: THE one way a user's value goes into a message. A short string is
+ * JSON-quoted (so control characters show escaped), unless it looks like key material or a token (PEM armour, a
+ * line break, JWK members, a JWT, or simply long), which is described by its length instead; URL credentials are
+ * masked. Numbers and booleans are shown; anything else (objects, arrays, symbols, functions, BigInts) by its kind
+ * only, never stringified: users paste keys into the wrong place, and the error must not print them back.
  *
  * @example
  * ```ts
  * describeValue('staging') // '"staging"'
  * describeValue(pemText)   // '(1704 characters, not shown: looks like key material)'
+ * describeValue(10n)       // 'a BigInt'
  * ```
  */
 export function describeValue(value: unknown): string {
-  if (typeof value !== 'string') return value === undefined ? 'nothing' : typeof value
+  switch (typeof value) {
+    case 'undefined':
+      return 'nothing'
+    case 'number':
+      return String(value)
+    case 'boolean':
+      return String(value)
+    case 'bigint':
+      return 'a BigInt'
+    case 'symbol':
+      return 'a symbol'
+    case 'function':
+      return 'a function'
+    case 'object':
+      if (value === null) return 'null'
+      if (Array.isArray(value)) return `an array of ${value.length} items`
+      return 'an object'
+    default:
+      break
+  }
+  const text = value as string
   const secretLike =
-    value.length > MAX_QUOTED_CHARS ||
-    /-----BEGIN|[\r\n]|"(d|kty|p|q)"\s*:/.test(value) ||
-    maskTokens(value) !== value
-  return secretLike ? `(${value.length} characters, not shown: looks like key material)` : JSON.stringify(value)
+    text.length > MAX_QUOTED_CHARS ||
+    /-----BEGIN|PRIVATE KEY|[\r\n]|"(d|kty|p|q|dp|dq|qi)"\s*:/.test(text) ||
+    maskTokens(text) !== text
+  if (secretLike) return `(${text.length} characters, not shown: looks like key material)`
+  return JSON.stringify(withoutCredentials(text))
+}
+
+/** Errors that another attempt cannot cure although their code and status usually could (an oversized answer). */
+const FINAL = new WeakSet<object>()
+
+/** Marks `err` as not worth retrying; returns it. */
+export function markFinal<E extends Error>(err: E): E {
+  FINAL.add(err)
+  return err
+}
+
+/** True for an error {@link markFinal} marked. */
+export function isFinal(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && FINAL.has(err)
+}
+
+/** Longest message of a cause we keep (characters). */
+const MAX_CAUSE_CHARS = 300
+
+/**
+ * What a library call (fetch, crypto) threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was sent, anything after
+ * `Bearer`, what Node quotes after `Received`) and capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the
+ * original chain is not kept, so neither can reach `cause`, `JSON.stringify` or `util.inspect`.
+ */
+export function safeCause(err: unknown, secrets: readonly string[] = [], depth = 0): Error | undefined {
+  if (depth >= 4 || err === null || typeof err !== 'object') return undefined
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown }
+  const name = typeof e.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error'
+  // Node's argument errors quote the value they got (`Received type string ('...')`): never kept.
+  const raw = typeof e.message === 'string' ? e.message.replace(/\.?\s*Received[\s\S]*$/, '') : ''
+  const message = cap(withoutCredentials(scrub(raw, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
+  const inner = safeCause(e.cause, secrets, depth + 1)
+  const out = new Error(message, inner === undefined ? undefined : { cause: inner })
+  if (name !== 'Error') Object.defineProperty(out, 'name', { value: name, enumerable: false, configurable: true })
+  if (typeof e.code === 'string' && /^[A-Z0-9_]{1,40}$/.test(e.code)) Object.assign(out, { code: e.code })
+  // The stack would name the scrubbed message again and our frames only: keep it short.
+  out.stack = `${name}: ${message}`
+  return out
 }
 
 /** Cuts text to `max` characters, saying how much was left out. */
@@ -178,6 +252,7 @@ export class MaskinportenError extends Error {
   declare readonly retryAfterMs?: number
   declare readonly serverTime?: number
   declare readonly hint?: string
+  declare readonly contentType?: string
 
   constructor(code: MaskinportenErrorCode, message: string, details: MaskinportenErrorDetails = {}) {
     const full = details.hint ? `${message}. ${details.hint}` : message
@@ -192,6 +267,7 @@ export class MaskinportenError extends Error {
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs
     if (details.serverTime !== undefined) this.serverTime = details.serverTime
     if (details.hint !== undefined) this.hint = details.hint
+    if (details.contentType !== undefined) this.contentType = details.contentType
   }
 
   /** What `JSON.stringify` shows: everything but the stack and the cause object. */
@@ -205,6 +281,7 @@ export class MaskinportenError extends Error {
       'traceId',
       'retryAfterMs',
       'serverTime',
+      'contentType',
       'body',
     ] as const) {
       if (this[key] !== undefined) out[key] = this[key]

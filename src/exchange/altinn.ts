@@ -4,10 +4,12 @@
  * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
  */
 import type { ResolvedConfig } from '../config/config.js'
-import { bodyShape, MaskinportenError, safeBody } from '../errors/errors.js'
+import { bodyShape, markFinal, MaskinportenError, safeBody } from '../errors/errors.js'
+import { isJwtText, MAX_TOKEN_LIFETIME_MS } from './limits.js'
+import { decodeToken } from './token.js'
 import { altinnHint } from '../errors/hints.js'
 import { retryAfterMsOf, send, serverTimeOf, type HttpResponse } from '../http/send.js'
-import { describeNonOAuthBody, type RequestOptions } from './maskinporten.js'
+import { describeNonOAuthBody, mediaTypeOf, type RequestOptions } from './maskinporten.js'
 
 /**
  * Exchanges a Maskinporten access token for an Altinn token (`GET .../authentication/api/v1/exchange/maskinporten`
@@ -28,6 +30,7 @@ export async function exchangeForAltinnToken(
     ...(options.signal ? { signal: options.signal } : {}),
     failCode: 'altinn_exchange_failed',
     service: 'Altinn',
+    secrets: [maskinportenToken],
   })
   return processExchangeResponse(res, [maskinportenToken])
 }
@@ -41,12 +44,17 @@ export async function exchangeForAltinnToken(
 export function processExchangeResponse(res: HttpResponse, secrets: readonly string[] = []): string {
   if (res.status === 200) {
     const token = stripQuotes(res.body.trim()).trim()
+    const contentType = mediaTypeOf(res.headers)
     // Altinn's token is always a JWT: anything else (JSON, an error page behind a 200) is not taken as one.
-    if (JWT_SHAPE.test(token)) return token
+    if (isJwtText(token)) {
+      checkLifetime(token, res.body, contentType)
+      return token
+    }
     // Whatever it is, it came where a token belongs: keep its size, not its content.
-    throw new MaskinportenError('altinn_exchange_error', 'Altinn answered 200 but the body is not a token', {
+    throw new MaskinportenError('altinn_exchange_error', `Altinn answered 200 without a token (${contentType})`, {
       status: 200,
       body: bodyShape(res.body),
+      contentType,
     })
   }
   // Parsed and scrubbed before anything is read from it: problem details are shown in the message.
@@ -64,7 +72,34 @@ export function processExchangeResponse(res: HttpResponse, secrets: readonly str
   })
 }
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/**
+ * Refuses an Altinn token whose own claims give it no life (`exp` at or before `iat`) or more than a day: Altinn's
+ * live 30 minutes. Not retried: the exchange would mint the same. A token without readable claims passes here (the
+ * client then gives it no longer than the Maskinporten token it came from).
+ */
+function checkLifetime(token: string, body: string, contentType: string): void {
+  let exp: unknown
+  let iat: unknown
+  try {
+    ;({ exp, iat } = decodeToken(token).claims)
+  } catch {
+    return
+  }
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) return refuse('its exp is not a number')
+  if (typeof exp !== 'number' || typeof iat !== 'number' || !Number.isFinite(iat)) return
+  if (exp <= iat) refuse('its exp is not after its iat')
+  if ((exp - iat) * 1000 > MAX_TOKEN_LIFETIME_MS) refuse('it claims a life of more than a day')
+
+  function refuse(why: string): never {
+    throw markFinal(
+      new MaskinportenError('altinn_exchange_error', `Altinn answered 200 with a token that cannot be used: ${why}`, {
+        status: 200,
+        body: bodyShape(body),
+        contentType,
+      }),
+    )
+  }
+}
 
 function stripQuotes(text: string): string {
   return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text

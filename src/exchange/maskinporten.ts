@@ -6,7 +6,8 @@
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token
  */
 import type { ResolvedConfig } from '../config/config.js'
-import { bodyShape, cap, MaskinportenError, safeBody, scrub } from '../errors/errors.js'
+import { bodyShape, cap, markFinal, MaskinportenError, safeBody, scrub } from '../errors/errors.js'
+import { isTokenText, MAX_TOKEN_LIFETIME_MS } from './limits.js'
 import { maskinportenHint } from '../errors/hints.js'
 import { parseJson, retryAfterMsOf, send, serverTimeOf, type HttpResponse } from '../http/send.js'
 
@@ -50,6 +51,7 @@ export async function requestToken(
     ...(options.signal ? { signal: options.signal } : {}),
     failCode: 'maskinporten_request_failed',
     service: 'Maskinporten',
+    secrets: [grant],
   })
   return processTokenResponse(res, [grant], config.issuer)
 }
@@ -59,8 +61,22 @@ const TRACE_ID = /\(trace_id:\s*([0-9a-zA-Z-]+)\)\s*$/
 
 /** Seconds as a positive number; RFC 6749 says a number, but some servers send a numeric string. */
 function lifetime(value: unknown): number | undefined {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined
+}
+
+/** The longest `expires_in` taken (seconds): a day. Neither service issues longer tokens. */
+export const MAX_EXPIRES_IN_S = MAX_TOKEN_LIFETIME_MS / 1000
+
+/** Most characters of `scope` and `token_type` taken from an answer. */
+const MAX_SCOPE_CHARS = 8 * 1024
+
+/** The answer's media type (`text/html`), or a word for none or a malformed one: safe to show as it is. */
+export function mediaTypeOf(headers: Headers): string {
+  const raw = headers.get('content-type')
+  if (raw === null || raw.trim() === '') return 'no content type'
+  const type = raw.split(';')[0]!.trim().toLowerCase()
+  return /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/.test(type) ? type : 'an unreadable content type'
 }
 
 /** The longest error description we put in a message; the whole (capped) body stays on `body`. */
@@ -76,21 +92,42 @@ export function processTokenResponse(res: HttpResponse, secrets: readonly string
   const json = parseJson(res.body)
   const serverTime = serverTimeOf(res.headers)
   if (res.status === 200) {
-    const fields = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {}
+    const fields = json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {}
     const expiresIn = lifetime(fields.expires_in)
-    if (typeof fields.access_token === 'string' && fields.access_token !== '' && expiresIn !== undefined) {
-      return {
-        ...fields,
-        access_token: fields.access_token,
-        token_type: typeof fields.token_type === 'string' ? fields.token_type : 'Bearer',
-        expires_in: expiresIn,
-      } as TokenResponse
+    const token = fields.access_token
+    const contentType = mediaTypeOf(res.headers)
+    const time = serverTime !== undefined ? { serverTime } : {}
+    if (typeof token === 'string' && token !== '' && expiresIn !== undefined) {
+      if (!isTokenText(token)) {
+        // A newline or control character would break the exchange's header (and land in fetch's error); an
+        // endless one is not a token either. Its size only: the content is a secret, or garbage.
+        throw new MaskinportenError(
+          'maskinporten_error',
+          `Maskinporten answered 200 with an access_token that is not a header-safe token string (${(token as string).length} characters); refused`,
+          { status: 200, body: bodyShape(res.body), contentType, ...time },
+        )
+      }
+      if (expiresIn > MAX_EXPIRES_IN_S) {
+        // Cached for ever, or an invalid date later: a server saying so is broken, and asking again will not mend it.
+        throw markFinal(
+          new MaskinportenError(
+            'maskinporten_error',
+            `Maskinporten answered 200 with expires_in ${cap(String(expiresIn), 30)} s, more than a day (${MAX_EXPIRES_IN_S} s); no real token lives that long, refused`,
+            { status: 200, body: bodyShape(res.body), contentType, ...time },
+          ),
+        )
+      }
+      const tokenType = typeof fields.token_type === 'string' && /^[A-Za-z]{1,32}$/.test(fields.token_type) ? fields.token_type : 'Bearer'
+      const scope = typeof fields.scope === 'string' && fields.scope.length <= MAX_SCOPE_CHARS && !/[\u0000-\u001f\u007f]/.test(fields.scope) ? fields.scope : undefined
+      const response: TokenResponse = { access_token: token, token_type: tokenType, expires_in: expiresIn }
+      if (scope !== undefined) response.scope = scope
+      return response
     }
     throw new MaskinportenError(
       'maskinporten_error',
-      'Maskinporten answered 200 but the body is not a token response (no access_token and expires_in)',
+      `Maskinporten answered 200 without a token (${contentType}): the body is not a token response (no access_token and expires_in)`,
       // It came where a token belongs, in whatever shape: keep its shape, never its values.
-      { status: 200, body: bodyShape(res.body), ...(serverTime !== undefined ? { serverTime } : {}) },
+      { status: 200, body: bodyShape(res.body), contentType, ...time },
     )
   }
   const fields = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {}

@@ -2,8 +2,11 @@
  * The one place that calls `fetch`: one attempt, bounded by a timeout, and every way it can fail without an answer
  * turned into a {@link MaskinportenError}. What an answer means is for `exchange/maskinporten.ts` and `exchange/altinn.ts`.
  */
-import { MaskinportenError, type MaskinportenErrorCode } from '../errors/errors.js'
+import { markFinal, MaskinportenError, safeCause, withoutCredentials, type MaskinportenErrorCode } from '../errors/errors.js'
 import { VERSION } from './version.js'
+
+/** Most bytes read of an answer by default, counted after decompression (a token answer is a few KB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 
 /** Sent with every request, so that server logs can tell us apart. */
 export const USER_AGENT = `wenche-maskinporten/${VERSION} (node ${process.version})`
@@ -30,7 +33,19 @@ export interface HttpRequest {
   failCode: Extract<MaskinportenErrorCode, 'maskinporten_request_failed' | 'altinn_exchange_failed'>
   /** Who we were talking to, for messages: `Maskinporten`, `Altinn`. */
   service: string
+  /** What is sent that must never show in an error (a grant, a token): masked in any cause kept. */
+  secrets?: readonly string[]
+  /** Most bytes of the answer read, after decompression. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  maxBytes?: number
 }
+
+/** The code of an answer that is not what was asked for, per no-answer code. */
+const ANSWER_CODE = {
+  maskinporten_request_failed: 'maskinporten_error',
+  altinn_exchange_failed: 'altinn_exchange_error',
+} as const satisfies Record<HttpRequest['failCode'], MaskinportenErrorCode>
+
+
 
 // Node's fetch wraps the socket error in `cause`; these are the codes worth naming to a user.
 const NETWORK_REASONS: Record<string, string> = {
@@ -58,8 +73,9 @@ function networkCode(err: unknown): string | undefined {
   return undefined
 }
 
-function noAnswer(req: HttpRequest, err: unknown, timedOut: boolean): MaskinportenError {
-  const where = `${req.service} at ${req.url}`
+function noAnswer(req: HttpRequest, rawErr: unknown, timedOut: boolean): MaskinportenError {
+  const err = safeCause(rawErr, req.secrets)
+  const where = `${req.service} at ${withoutCredentials(req.url)}`
   if (timedOut) {
     return new MaskinportenError(req.failCode, `No answer from ${where} within ${req.timeoutMs} ms`, {
       cause: err,
@@ -69,9 +85,9 @@ function noAnswer(req: HttpRequest, err: unknown, timedOut: boolean): Maskinport
   if (req.signal?.aborted) {
     return new MaskinportenError(req.failCode, `Request to ${where} was aborted`, { cause: err })
   }
-  const code = networkCode(err)
+  const code = networkCode(rawErr)
   // fetch refuses the ports browsers block (1, 9, 25, ...) before connecting, with a cause that has no code.
-  const badPort = err instanceof Error && err.cause instanceof Error && err.cause.message === 'bad port'
+  const badPort = rawErr instanceof Error && rawErr.cause instanceof Error && rawErr.cause.message === 'bad port'
   const reason = code
     ? `${NETWORK_REASONS[code] ?? 'network error'} (${code})`
     : badPort
@@ -109,7 +125,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     }
     if (req.body !== undefined) init.body = req.body
     const res = await req.fetch(req.url, init)
-    const body = await res.text()
+    const body = await readCapped(res, req)
     return { status: res.status, headers: res.headers, body }
   } catch (err) {
     if (err instanceof MaskinportenError) throw err
@@ -120,19 +136,53 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   }
 }
 
-/** The server's clock from its `Date` header (epoch ms), if it sent a readable one. */
+/**
+ * The body as text, read chunk by chunk and given up past `req.maxBytes` decoded bytes (an endless body, a gzip
+ * bomb): the rest is not downloaded nor inflated. Too large is an answer, not a network fault, and retrying it
+ * would only fetch it again: `maskinporten_error` / `altinn_exchange_error` with the status, never retried.
+ */
+async function readCapped(res: Response, req: HttpRequest): Promise<string> {
+  const max = req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+  if (res.body === null) return ''
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  let bytes = 0
+  let text = ''
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    bytes += value.byteLength
+    if (bytes > max) {
+      void reader.cancel().catch(() => {})
+      throw markFinal(
+        new MaskinportenError(ANSWER_CODE[req.failCode], `${req.service} answered ${res.status} with a body over ${max} bytes; the rest was not read`, {
+          status: res.status,
+          hint: 'A token answer is a few KB: something between here and the service (a proxy, a wrong URL) sends something else',
+        }),
+      )
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+  return text + decoder.decode()
+}
+
+/** Dates a server may plausibly claim (epoch ms): a `Date` outside them is not a clock, it is a bug or a lie. */
+const PLAUSIBLE_FROM = Date.UTC(2020, 0, 1)
+const PLAUSIBLE_UNTIL = Date.UTC(2100, 0, 1)
+
+/** The server's clock from its `Date` header (epoch ms), if it sent a readable and plausible one. */
 export function serverTimeOf(headers: Headers): number | undefined {
   const date = headers.get('date')
-  if (!date) return undefined
+  if (!date || date.length > 100) return undefined
   const ms = Date.parse(date)
-  return Number.isNaN(ms) ? undefined : ms
+  return Number.isNaN(ms) || ms < PLAUSIBLE_FROM || ms >= PLAUSIBLE_UNTIL ? undefined : ms
 }
 
 /** `Retry-After` in milliseconds (delta-seconds or an HTTP date), if present and sensible. */
 export function retryAfterMsOf(headers: Headers, now: number = Date.now()): number | undefined {
   const value = headers.get('retry-after')?.trim()
   if (!value) return undefined
-  if (/^\d+$/.test(value)) return Number(value) * 1000
+  if (/^\d{1,9}$/.test(value)) return Number(value) * 1000
   const at = Date.parse(value)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }

@@ -11,7 +11,7 @@ import {
   type JsonWebKey,
 } from 'node:crypto'
 import { promisify } from 'node:util'
-import { describeValue, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
 
 const generateKeyPairAsync = promisify(generateKeyPairCb)
 
@@ -39,7 +39,7 @@ export interface PublicJwk {
 }
 
 function keyError(problem: string, cause?: unknown): MaskinportenError {
-  return new MaskinportenError('jwt_sign_failed', `Cannot use the signing key: ${problem}`, { cause })
+  return new MaskinportenError('jwt_sign_failed', `Cannot use the signing key: ${problem}`, { cause: safeCause(cause) })
 }
 
 /** Checks that a parsed key can sign Maskinporten grants: private, RSA, at least 2048 bits. */
@@ -91,7 +91,7 @@ function parseJwk(jwk: JsonWebKey | string): KeyObject {
     throw keyError('privateKey must be a KeyObject or a private JWK')
   }
   const obj = parsed as Record<string, unknown>
-  if (obj.kty !== 'RSA') throw keyError(`the JWK has kty ${JSON.stringify(obj.kty ?? null)}; an RSA key is required`)
+  if (obj.kty !== 'RSA') throw keyError(`the JWK has kty ${describeValue(obj.kty)}; an RSA key is required`)
   if (typeof obj.d !== 'string') throw keyError('the JWK is a public key (no "d"); give the private JWK')
   try {
     return createPrivateKey({ key: obj as JsonWebKey, format: 'jwk' })
@@ -165,6 +165,10 @@ export function loadSigningKey(source: KeySource): KeyObject {
  * @see https://www.rfc-editor.org/rfc/rfc7638
  */
 export function jwkThumbprint(jwk: { n: string; e: string }): string {
+  const { n, e } = (jwk ?? {}) as { n?: unknown; e?: unknown }
+  if (typeof n !== 'string' || typeof e !== 'string' || !/^[A-Za-z0-9_-]{1,4096}$/.test(n) || !/^[A-Za-z0-9_-]{1,16}$/.test(e)) {
+    throw invalidConfig('jwk', 'must be an RSA public JWK with base64url n and e')
+  }
   const canonical = `{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`
   return createHash('sha256').update(canonical).digest('base64url')
 }
@@ -180,10 +184,19 @@ export function jwkThumbprint(jwk: { n: string; e: string }): string {
  * ```
  */
 export function publicJwk(key: KeyObject, kid?: string): PublicJwk {
+  if (!(key instanceof KeyObject)) throw invalidConfig('key', `must be a KeyObject, got ${describeValue(key)}`)
+  if (kid !== undefined) checkKid(kid)
   const pub = key.type === 'private' ? createPublicKey(key) : key
   if (pub.asymmetricKeyType !== 'rsa') throw keyError('only RSA keys have a JWK for Maskinporten here')
   const { n, e } = pub.export({ format: 'jwk' }) as { n: string; e: string }
   return { kty: 'RSA', n, e, kid: kid ?? jwkThumbprint({ n, e }), use: 'sig', alg: 'RS256' }
+}
+
+/** A kid goes in every grant's header and in the portal: short printable text, never key material. */
+function checkKid(kid: unknown): void {
+  if (typeof kid !== 'string' || kid === '' || kid.length > 200 || /[\u0000-\u001f\u007f]/.test(kid) || !describeValue(kid).startsWith('"')) {
+    throw invalidConfig('kid', `must be a short key id, got ${describeValue(kid)}`)
+  }
 }
 
 /** A freshly made signing key, in every form a user needs. */
@@ -211,15 +224,17 @@ export const DOCUMENTED_RSA_BITS = 2048
  * ```
  */
 export async function generateSigningKey(options: { bits?: number; kid?: string } = {}): Promise<GeneratedKey> {
-  const bits = options.bits ?? MIN_RSA_BITS
-  if (!Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > 8192) {
-    throw new MaskinportenError(
-      'invalid_config',
-      `Invalid configuration: bits must be a whole number from ${MIN_RSA_BITS} to 8192 (${DOCUMENTED_RSA_BITS} is the size Digdir documents), got ${describeValue(bits)}`,
-    )
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidConfig('options', `must be an object, got ${describeValue(options)}`)
   }
+  const bits: unknown = options.bits ?? MIN_RSA_BITS
+  if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > 8192) {
+    throw invalidConfig('bits', `must be a whole number from ${MIN_RSA_BITS} to 8192 (${DOCUMENTED_RSA_BITS} is the size Digdir documents), got ${describeValue(bits)}`)
+  }
+  const kid: unknown = options.kid
+  if (kid !== undefined) checkKid(kid)
   const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: bits })
-  const jwk = publicJwk(privateKey, options.kid)
+  const jwk = publicJwk(privateKey, kid as string | undefined)
   const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
   const generated: GeneratedKey = { privateKey, privateKeyPem, publicJwk: jwk, kid: jwk.kid }
   if (bits > DOCUMENTED_RSA_BITS) {

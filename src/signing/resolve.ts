@@ -60,6 +60,8 @@ function checkKid(value: unknown, field: string): string {
     throw invalidConfig(field, 'is required: the key id registered with the public key on the client')
   }
   if (value !== value.trim()) throw invalidConfig(field, 'has leading or trailing white space')
+  if (/-----BEGIN|"(d|kty)"\s*:/.test(value)) throw invalidConfig(field, 'looks like key material, not a key id; nothing was sent')
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidConfig(field, 'holds a control character')
   return value
 }
 

@@ -150,6 +150,27 @@ test('a 503 is retried, with a note on stderr; the progress names what is asked 
   assert.match(r.stderr, /^Got an Altinn token, expires /m)
 })
 
+test('a 200 that is not a token: the note names what came instead ("200 without a token (text/html)")', async () => {
+  const env = fx.setup.env(fx.keyFile)
+  fx.setup.emu.injectFault({ endpoint: 'token', kind: 'garbage', times: 1 })
+  const r = await run(['token', '--no-cache'], env)
+  theToken(r)
+  assert.match(r.stderr, /^Maskinporten answered 200 without a token \(text\/html\) on attempt 1; trying again in \d\.\d s$/m)
+})
+
+test('4 resets on the token endpoint with --altinn: at most 4 Maskinporten requests in all, each note naming Maskinporten', async () => {
+  const env = fx.setup.env(fx.keyFile)
+  const tokenBefore = fx.setup.emu.stats().token.requests
+  const exchangeBefore = fx.setup.emu.stats().exchange.requests
+  fx.setup.emu.injectFault({ endpoint: 'token', kind: 'reset', times: 4 })
+  const r = await run(['token', '--no-cache', '--altinn'], env)
+  assert.equal(r.code, 1, r.stderr)
+  assert.ok(fx.setup.emu.stats().token.requests - tokenBefore <= 4, `${fx.setup.emu.stats().token.requests - tokenBefore} Maskinporten requests`)
+  assert.equal(fx.setup.emu.stats().exchange.requests, exchangeBefore, 'Altinn was never asked')
+  assert.doesNotMatch(r.stderr, /Altinn could not be reached/)
+  assert.equal(r.stderr.match(/^Maskinporten could not be reached on attempt \d; trying again/gm)?.length, 3)
+})
+
 test('an unreachable issuer: a few quick attempts, then the error, within seconds', async () => {
   const started = Date.now()
   const r = await run(['token', '--no-cache'], fx.setup.env(fx.keyFile, { MASKINPORTEN_ISSUER: `http://127.0.0.1:${await closedPort()}/` }))

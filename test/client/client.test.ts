@@ -10,6 +10,7 @@ import { MaskinportenClient } from '../../src/client/client.js'
 import type { ClientEvent, MaskinportenClientOptions } from '../../src/client/options.js'
 import { MemoryTokenStore, type StoredToken, type TokenStore } from '../../src/client/store.js'
 import { isMaskinportenError } from '../../src/errors/errors.js'
+import { defaultScopes } from '../../src/config/scopes.js'
 import { keyParseCount } from '../../src/signing/keys.js'
 import { assertNoSecrets, keyFragments, testConfig, testKey } from '../support/fixtures.js'
 import { fakeServices, manualClock, settle, slowed, slowStore, status, type Step } from '../support/client-fakes.js'
@@ -17,6 +18,7 @@ import { BUILD, ROOT } from '../support/paths.ts'
 
 const ORG = '310702641'
 const OTHER_ORG = '991825827'
+const DEFAULT_SCOPES_TEXT = defaultScopes()
 
 function setup(script: Step[] = [], options: MaskinportenClientOptions = {}) {
   const services = fakeServices(script)
@@ -191,7 +193,7 @@ test('altinnTokenResult: the Altinn token with its expiry and scope, the same ca
   const { client, clock, services } = setup()
   const result = await client.altinnTokenResult({ orgNummer: ORG })
   assert.equal(result.tokenType, 'Bearer')
-  assert.equal(result.scope, 'granted', "the scope of the Maskinporten token it came from")
+  assert.equal(result.scope, DEFAULT_SCOPES_TEXT, 'the scope of the Maskinporten token it came from')
   assert.equal(result.expiresAt, clock.now() + 1800_000)
   assert.equal(result.expiresIn, 1800)
   assert.doesNotMatch(inspect(result), new RegExp(result.accessToken))
@@ -333,7 +335,7 @@ test('close(): a waiting caller gets an error, later calls are refused, and no t
   client.close()
   assert.equal(heldBy(), before)
   await assert.rejects(pending, { code: 'maskinporten_error', status: 503 })
-  await assert.rejects(client.getToken(), { code: 'invalid_config' })
+  await assert.rejects(client.getToken(), { code: 'client_closed' })
   client.close() // idempotent
   assert.equal(heldBy(), before)
 })
@@ -374,8 +376,8 @@ test('close() while a caller waits on an async store: no fetch starts, nothing i
   const token = client.getToken({ orgNummer: ORG })
   const altinn = client.altinnToken({ orgNummer: ORG })
   client.close()
-  await assert.rejects(token, { code: 'invalid_config', message: /closed/ })
-  await assert.rejects(altinn, { code: 'invalid_config', message: /closed/ })
+  await assert.rejects(token, { code: 'client_closed', message: /closed/ })
+  await assert.rejects(altinn, { code: 'client_closed', message: /closed/ })
   await new Promise((resolve) => setTimeout(resolve, 20))
   assert.equal(services.grants.length, 0)
   assert.equal(services.exchanges.length, 0)

@@ -225,10 +225,15 @@ test('the Altinn token is cached for its own life (30 minutes), not the Maskinpo
   advance(20 * 60_000)
   assert.equal(await client.systemuserToken(CUSTOMER), first)
   assert.deepEqual([emu.stats().token.requests, emu.stats().exchange.requests], [1, 1])
-  advance(11 * 60_000) // past its life: a new exchange, and a new Maskinporten token for it
-  const next = await client.altinnToken({ orgNummer: CUSTOMER })
+  advance(11 * 60_000) // past its life: not handed out, a new Maskinporten token is asked for
+  // Our clock jumped 31 minutes ahead of the emulator's: more than the ±10 minutes a Date header is believed for,
+  // so the client does not follow it (a forged Date must not move its clock by years) and says what is wrong.
+  await assert.rejects(client.altinnToken({ orgNummer: CUSTOMER }), { code: 'maskinporten_error', mpCode: 'MP-130' })
+  assert.equal(of('skew-corrected').length, 0)
+  assert.equal(emu.stats().token.requests, 2)
+  advance(-25 * 60_000) // 6 minutes ahead: within the bound, learned and corrected
+  const next = await client.altinnToken({ orgNummer: CUSTOMER, forceRefresh: true })
   assert.notEqual(next, first)
   assert.equal(emu.stats().exchange.issued, 2)
-  // Our clock jumped 31 minutes ahead of the emulator's: the client corrected itself on the way.
   assert.equal(of('skew-corrected').length, 1)
 })

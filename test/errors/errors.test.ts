@@ -71,7 +71,10 @@ test('describeValue quotes settings, but never what looks like a key or a token'
   const { describeValue } = await import('../../src/errors/errors.js')
   assert.equal(describeValue('staging'), '"staging"')
   assert.equal(describeValue(undefined), 'nothing')
-  assert.equal(describeValue(42), 'number')
+  // Numbers and booleans are shown; anything else by its kind only, never stringified.
+  assert.equal(describeValue(42), '42')
+  assert.equal(describeValue(10n), 'a BigInt')
+  assert.equal(describeValue({ kty: 'x' }), 'an object')
   const pem = `-----BEGIN ${'PRIVATE'} KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END ${'PRIVATE'} KEY-----\n`
   for (const secret of [pem, '{"kty":"RSA","d":"abc"}', 'eyJhbGciOi.eyJzdWIiOi.c2ln', 'x'.repeat(101), 'a\nb']) {
     assert.match(describeValue(secret), /^\(\d+ characters, not shown: looks like key material\)$/)

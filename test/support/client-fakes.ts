@@ -26,8 +26,9 @@ export function jwtLike(claims: Record<string, unknown>): string {
 
 export const ok =
   (expiresIn = 119, token?: string): Step =>
-  () =>
-    Response.json({ access_token: token ?? opaqueToken(), token_type: 'Bearer', expires_in: expiresIn, scope: 'granted' })
+  (grant) =>
+    // Maskinporten grants what was asked (or refuses): the scope of the grant comes back.
+    Response.json({ access_token: token ?? opaqueToken(), token_type: 'Bearer', expires_in: expiresIn, scope: grant?.claims.scope ?? 'granted' })
 
 export const status =
   (code: number, body: Record<string, unknown> = { error: 'server_error' }, headers: Record<string, string> = {}): Step =>
