@@ -65,15 +65,25 @@ function checkKid(value: unknown, field: string): string {
   return value
 }
 
+/** The signer's members read once (a getter or Proxy cannot throw past us later), checked, as a plain object. */
 function checkSigner(signer: unknown): GrantSigner {
-  if (signer === null || typeof signer !== 'object' || typeof (signer as GrantSigner).sign !== 'function') {
-    throw invalidConfig('signer', 'must be an object with a sign(data) method returning a Promise of the signature bytes')
+  const shape = 'must be an object with a sign(data) method returning a Promise of the signature bytes'
+  if (signer === null || typeof signer !== 'object') throw invalidConfig('signer', `${shape}, got ${describeValue(signer)}`)
+  let sign: unknown, kid: unknown, x5c: unknown, alg: unknown
+  try {
+    ;({ sign, kid, x5c, alg } = signer as Record<string, unknown>)
+  } catch {
+    throw invalidConfig('signer', 'could not be read (a getter threw)')
   }
-  const { alg } = signer as GrantSigner
+  if (typeof sign !== 'function') throw invalidConfig('signer', shape)
   if (alg !== undefined && alg !== 'RS256') {
     throw invalidConfig('signer.alg', `must be "RS256" (the only algorithm supported), got ${describeValue(alg)}`)
   }
-  return signer as GrantSigner
+  if (kid !== undefined && typeof kid !== 'string') throw invalidConfig('signer.kid', `must be a string, got ${describeValue(kid)}`)
+  const checked: GrantSigner = { sign: (data, options) => (sign as GrantSigner['sign']).call(signer, data, options) }
+  if (kid !== undefined) checked.kid = kid as string
+  if (x5c !== undefined) checked.x5c = x5c as readonly string[]
+  return checked
 }
 
 function parsePublicKey(value: unknown): KeyObject {
@@ -105,8 +115,8 @@ function keySourceGiven(source: KeySource): boolean {
 }
 
 /** The chain of a config: `certificate` PEM, or the signer's `x5c`; the two together are refused. */
-function chainOf(source: SigningSource): { info: CertificateInfo; embeddedKey?: string } | undefined {
-  const fromSigner = source.signer?.x5c
+function chainOf(source: SigningSource, signer: GrantSigner | undefined): { info: CertificateInfo; embeddedKey?: string } | undefined {
+  const fromSigner = signer?.x5c
   if (source.certificate === undefined && fromSigner === undefined) return undefined
   if (source.certificate !== undefined && fromSigner !== undefined) {
     throw invalidConfig('certificate', "and signer.x5c are both set: give the chain once (certificate, or the signer's x5c)")
@@ -155,7 +165,7 @@ export function resolveSigning(source: SigningSource): ResolvedSigning {
   if (signer && keySourceGiven(source)) {
     throw invalidConfig('signer', 'and a private key (privateKeyPem or privateKey) are both set: give exactly one way to sign')
   }
-  const certificate = chainOf(source)
+  const certificate = chainOf(source, signer)
   if (certificate) {
     if (source.kid !== undefined || signer?.kid !== undefined) {
       throw invalidConfig('kid', 'is set with a business certificate: certificate grants carry x5c and no kid; leave kid out')

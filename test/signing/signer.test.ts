@@ -186,5 +186,10 @@ describe('a signer instead of a key', () => {
       return true
     })
     assert.throws(make({ kid: KID }), { code: 'invalid_config', message: /privateKeyPem or privateKey is required \(or a signer/ })
+    // Members read once, through a guard: a throwing getter or a wrong type is invalid_config, not a TypeError.
+    const hostile = { get sign(): never { throw new Error('getter') } } as unknown as GrantSigner
+    assert.throws(make({ kid: KID, signer: hostile }), { code: 'invalid_config', message: /signer could not be read/ })
+    assert.throws(make({ signer: { ...keyObjectSigner(key), kid: 42 as unknown as string } }), { code: 'invalid_config', message: /signer\.kid must be a string/ })
+    assert.throws(make({ kid: KID, signer: null as unknown as GrantSigner }), { code: 'invalid_config', message: /signer must be an object/ })
   })
 })
