@@ -156,6 +156,17 @@ describe('x5c grants the emulator refuses', () => {
 })
 
 describe('registration', () => {
+  it('a certificate client registered over HTTP (POST /__emulator/clients) takes x5c grants', async () => {
+    const res = await fetch(`${emu.url}/__emulator/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: 'http-certificate-client', orgNummer: VENDOR_ORG, certificate: true, scopes: [SCOPE] }),
+    })
+    assert.ok(res.status < 300, await res.text())
+    const answer = await requestToken(emu, x5cGrant(pki.x5c(leaf, pki.intermediate), leaf.key, 'http-certificate-client'))
+    assert.equal(answer.status, 200, answer.text)
+  })
+
   it('refuses a certificate authority that is not a CA, and a client with neither jwks nor certificate', async () => {
     await assert.rejects(startEmulator({ certificateAuthorities: [leaf.pem] }), { code: 'invalid_config', message: /certificateAuthorities\[0\].*CA/ })
     await assert.rejects(startEmulator({ certificateAuthorities: ['not pem'] }), { code: 'invalid_config', message: /certificateAuthorities\[0\]/ })
