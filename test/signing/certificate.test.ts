@@ -98,6 +98,16 @@ describe('tokens with a business certificate', () => {
     assert.ok((await getMaskinportenToken(inline, SCOPE)).access_token)
   })
 
+  it('an Altinn token from a certificate grant, through the client', async () => {
+    const client = new MaskinportenClient(config({ certificate: pki.chain(leaf, pki.intermediate), privateKeyPem: leaf.keyPem, altinnUrl: emu.altinnUrl }))
+    try {
+      const altinn = decodeToken(await client.altinnToken({ scope: SCOPE }))
+      assert.equal(altinn.claims['urn:altinn:orgNumber'], ORG)
+    } finally {
+      client.close()
+    }
+  })
+
   it('the client warns through onEvent when fewer than 30 days are left, once a day', async () => {
     const soon = pki.leaf({ serialNumber: ORG, days: 10 })
     const events: ClientEvent[] = []
