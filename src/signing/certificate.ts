@@ -137,7 +137,13 @@ export function readX5c(x5c: unknown, field: string): X509Certificate[] {
     new MaskinportenError('invalid_config', `Invalid configuration: ${field}[${i}] ${problem}`, { cause })
   if (!Array.isArray(x5c) || x5c.length === 0) throw bad('must be a non-empty array of base64 DER certificates, leaf first')
   if (x5c.length > MAX_CHAIN_LENGTH) throw bad(`has ${x5c.length} certificates; at most ${MAX_CHAIN_LENGTH} are taken`)
-  return x5c.map((entry: unknown, i) => {
+  let entries: unknown[]
+  try {
+    entries = Array.from(x5c as unknown[]) // one read of each entry: a Proxy or getter cannot change them later
+  } catch {
+    throw bad('could not be read')
+  }
+  return entries.map((entry: unknown, i) => {
     if (typeof entry !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) {
       throw badEntry(i, `is not standard base64 (RFC 7515 §4.1.6: base64 DER, not base64url, no PEM armour)`)
     }
