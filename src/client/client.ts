@@ -344,7 +344,7 @@ export class MaskinportenClient {
       attempt: async (deadline, signal) => {
         sentAt = this.#now()
         // A signer's wait is bounded by what is left of the deadline, as a request is.
-        const signing = this.#config.signer ? { ...this.#config, timeoutMs: this.#timeoutMs(deadline) } : this.#config
+        const signing = this.#config.signer ? { ...this.#config, timeoutMs: this.#timeoutMs(deadline), signal } : this.#config
         const grant = await createGrant(signing, target.params, sentAt + this.#offsetMs)
         if (this.#config.certificate) this.#warnCertificate(target.key, sentAt)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })

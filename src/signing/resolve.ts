@@ -228,7 +228,7 @@ export function grantHeader(signing: ResolvedSigning): string {
  * by `timeoutMs`, checked against the known public key). A certificate outside its validity at `nowMs` is refused
  * first. Throws (or rejects with) `jwt_sign_failed`.
  */
-export function finishGrant(signing: ResolvedSigning & { timeoutMs?: number }, input: string, nowMs: number): string | Promise<string> {
+export function finishGrant(signing: ResolvedSigning & { timeoutMs?: number; signal?: AbortSignal }, input: string, nowMs: number): string | Promise<string> {
   if (signing.certificate) checkCertificateTime(signing.certificate, nowMs)
   if (signing.key) {
     let signature: Buffer
@@ -241,7 +241,7 @@ export function finishGrant(signing: ResolvedSigning & { timeoutMs?: number }, i
   }
   if (!signing.signer) throw new MaskinportenError('jwt_sign_failed', 'Signing the grant failed: the config has no key and no signer')
   const keyName = signing.certificate ? `the business certificate for ${signing.certificate.orgNummer}` : `kid ${describeValue(signing.kid)}`
-  const call = { signer: signing.signer, keyName, timeoutMs: signing.timeoutMs ?? DEFAULT_SIGNER_TIMEOUT_MS }
+  const call = { signer: signing.signer, keyName, timeoutMs: signing.timeoutMs ?? DEFAULT_SIGNER_TIMEOUT_MS, ...(signing.signal ? { signal: signing.signal } : {}) }
   return callSigner(signing.verifyKey ? { ...call, verifyKey: signing.verifyKey } : call, input).then(
     (signature) => `${input}.${signature.toString('base64url')}`,
   )

@@ -92,6 +92,8 @@ export interface SignerCall {
   /** How the key is named in messages: `kid "x"`, `the business certificate`. */
   keyName: string
   timeoutMs: number
+  /** Stops the wait (the client was closed); the signer's own `signal` is aborted too. */
+  signal?: AbortSignal
 }
 
 /**
@@ -104,12 +106,20 @@ export async function callSigner(call: SignerCall, input: string): Promise<Buffe
   const abort = new AbortController()
   let timer: NodeJS.Timeout | undefined
   let timedOut = false
+  let onAbort: (() => void) | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true
       abort.abort()
       reject(signFailed(`it did not answer within ${call.timeoutMs} ms; check the vault's reachability and credentials, or raise timeoutMs`))
     }, call.timeoutMs)
+    onAbort = () => {
+      timedOut = true
+      abort.abort()
+      reject(signFailed('the wait for it was stopped (the client was closed); nothing was sent'))
+    }
+    if (call.signal?.aborted) onAbort()
+    else call.signal?.addEventListener('abort', onAbort, { once: true })
   })
   let answer: unknown
   try {
@@ -122,6 +132,7 @@ export async function callSigner(call: SignerCall, input: string): Promise<Buffe
     throw signFailed(`sign() threw or rejected (${scrubbedCause(err, input).name}); see the cause`, scrubbedCause(err, input))
   } finally {
     clearTimeout(timer)
+    if (onAbort) call.signal?.removeEventListener('abort', onAbort)
   }
   if (!(answer instanceof Uint8Array)) {
     throw signFailed(

@@ -118,6 +118,22 @@ describe('a signer instead of a key', () => {
     }
   })
 
+  it('close() stops the wait for a hanging signer at once, aborting its signal, nothing sent', async () => {
+    let signal: AbortSignal | undefined
+    let started!: () => void
+    const signing = new Promise<void>((resolve) => (started = resolve))
+    const signer: GrantSigner = { sign: (_data, options) => ((signal = options?.signal), started(), new Promise(() => {})) }
+    const client = new MaskinportenClient(config(signer, { timeoutMs: 600_000 }))
+    const before = requests()
+    const pending = client.getToken({ scope: SCOPE }).catch((e: unknown) => e)
+    await signing
+    client.close()
+    const err = await pending
+    assert.ok(isMaskinportenError(err), String(err))
+    assert.equal(signal?.aborted, true)
+    assert.equal(requests(), before)
+  })
+
   it('a throwing signer: jwt_sign_failed whose cause is scrubbed of tokens, credentials and the signed bytes', async () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl'
     let input = ''
