@@ -56,6 +56,7 @@ export {
   type ClientEndpoint,
 } from './client/options.js'
 export { MemoryTokenStore, DEFAULT_MAX_ENTRIES, type TokenStore, type StoredToken } from './client/store.js'
+export { DEFAULT_STORE_TIMEOUT_MS } from './client/cache.js'
 export { TokenResult } from './client/token-result.js'
 export { DEFAULT_RETRY, type RetryOptions } from './client/retry.js'
 export {

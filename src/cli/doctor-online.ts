@@ -5,7 +5,7 @@
  */
 import { MaskinportenClient } from '../client/client.js'
 import { ENVIRONMENTS, resolveConfig, tokenEndpointFor, type MaskinportenConfig } from '../config/config.js'
-import { describeValue } from '../errors/errors.js'
+import { describeValue, withoutCredentials } from '../errors/errors.js'
 import { parseJson, send, serverTimeOf } from '../http/send.js'
 import { message, type Report } from './doctor-report.js'
 import { setting, type Settings } from './settings.js'
@@ -41,6 +41,9 @@ export async function checkOnline(
   const issuer = issuerOf(settings)
   if (issuer === undefined) {
     report.skip('issuer metadata', 'skipped: fix WENCHE_ENV first')
+  } else if (withoutCredentials(issuer) !== issuer) {
+    // Printed in every line about it, and refused by the library anyway.
+    report.fail('issuer metadata', 'MASKINPORTEN_ISSUER carries credentials (user:password@): remove them; Maskinporten takes none')
   } else if (!describeValue(issuer).startsWith('"')) {
     // Key text as the issuer: the URL would be echoed by the request's error.
     report.skip('issuer metadata', `skipped: MASKINPORTEN_ISSUER is ${describeValue(issuer)}, not a URL`)

@@ -105,36 +105,36 @@ export class MaskinportenClient {
     const store = get('store')
     this.#ownStore = store === undefined
     if (store !== undefined) {
-      if (store === null || typeof store !== 'object') throw invalidConfig('store', `must be a TokenStore object, got ${describeValue(store)}`)
+      if (store === null || typeof store !== 'object') throw invalidConfig('store', `must be a TokenStore object, got ${describeValue(store, false)}`)
       for (const method of ['get', 'set', 'delete'] as const) {
         if (typeof field(store as Record<string, unknown>, method, 'store') !== 'function') throw invalidConfig('store', `has no ${method}() method`)
       }
       const clear = field(store as Record<string, unknown>, 'clear', 'store')
-      if (clear !== undefined && typeof clear !== 'function') throw invalidConfig('store', `has a clear that is ${describeValue(clear)}, not a method`)
+      if (clear !== undefined && typeof clear !== 'function') throw invalidConfig('store', `has a clear that is ${describeValue(clear, false)}, not a method`)
     }
     const maxEntries = get('maxEntries')
-    if (maxEntries !== undefined && typeof maxEntries !== 'number') throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries)}`)
+    if (maxEntries !== undefined && typeof maxEntries !== 'number') throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries, false)}`)
     this.#store = (store as TokenStore | undefined) ?? new MemoryTokenStore(maxEntries)
     const marginMs = get('marginMs') ?? DEFAULT_MARGIN_MS
     if (typeof marginMs !== 'number' || !Number.isFinite(marginMs) || marginMs < 0 || marginMs >= MAX_TOKEN_LIFETIME_MS) {
-      throw invalidConfig('marginMs', `must be a number of milliseconds from 0 to less than a day, got ${describeValue(marginMs)}`)
+      throw invalidConfig('marginMs', `must be a number of milliseconds from 0 to less than a day, got ${describeValue(marginMs, false)}`)
     }
     this.#marginMs = marginMs
     const refreshAhead = get('refreshAhead') ?? DEFAULT_REFRESH_AHEAD
     if (typeof refreshAhead !== 'number' || !(refreshAhead > 0 && refreshAhead <= 1)) {
-      throw invalidConfig('refreshAhead', `must be a number in (0, 1], got ${describeValue(refreshAhead)}`)
+      throw invalidConfig('refreshAhead', `must be a number in (0, 1], got ${describeValue(refreshAhead, false)}`)
     }
     this.#retry = retryPolicy(get('retry') as MaskinportenClientOptions['retry'])
     const now = get('now') ?? Date.now
-    if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now)}`)
+    if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now, false)}`)
     this.#now = now as () => number
     const offsetMs = get('clockOffsetMs') ?? 0
     if (typeof offsetMs !== 'number' || !Number.isFinite(offsetMs) || Math.abs(offsetMs) > MAX_CLOCK_OFFSET_MS) {
-      throw invalidConfig('clockOffsetMs', `must be a number of milliseconds within ±${MAX_CLOCK_OFFSET_MS}, got ${describeValue(offsetMs)}`)
+      throw invalidConfig('clockOffsetMs', `must be a number of milliseconds within ±${MAX_CLOCK_OFFSET_MS}, got ${describeValue(offsetMs, false)}`)
     }
     this.#offsetMs = offsetMs
     const onEvent = get('onEvent') as MaskinportenClientOptions['onEvent']
-    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidConfig('onEvent', `must be a function, got ${describeValue(onEvent)}`)
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalidConfig('onEvent', `must be a function, got ${describeValue(onEvent, false)}`)
     // Undefined without a listener, so that the hot path builds no event objects.
     this.#emit = onEvent
       ? (event: ClientEvent): void => {
@@ -147,7 +147,7 @@ export class MaskinportenClient {
       : undefined
     const storeTimeoutMs = get('storeTimeoutMs') ?? DEFAULT_STORE_TIMEOUT_MS
     if (typeof storeTimeoutMs !== 'number' || !(storeTimeoutMs > 0 && storeTimeoutMs <= MAX_TIMER_MS)) {
-      throw invalidConfig('storeTimeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describeValue(storeTimeoutMs)}`)
+      throw invalidConfig('storeTimeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${describeValue(storeTimeoutMs, false)}`)
     }
     this.#cache = new TokenCache({
       store: this.#store,

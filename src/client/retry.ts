@@ -5,7 +5,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3 (Retry-After)
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_feilsoking (MP-130: iat/exp judged within ±10 s)
  */
-import { describeValue, invalidConfig, isFinal, isMaskinportenError, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, isFinal, isMaskinportenError, MaskinportenError, safeCause } from '../errors/errors.js'
 import { MAX_CLOCK_OFFSET_MS } from '../exchange/limits.js'
 
 /** How the client retries. Every field is optional; the defaults suit production. */
@@ -47,7 +47,7 @@ const MAX_RETRY_MS = 2_147_483_647
  */
 export function retryPolicy(options: RetryOptions | undefined = {}): RetryPolicy {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidConfig('retry', `must be an object of retry settings, got ${describeValue(options)}`)
+    throw invalidConfig('retry', `must be an object of retry settings, got ${describeValue(options, false)}`)
   }
   const policy: Record<string, number> = { ...DEFAULT_RETRY }
   for (const field of Object.keys(DEFAULT_RETRY) as Array<keyof RetryPolicy>) {
@@ -60,7 +60,7 @@ export function retryPolicy(options: RetryOptions | undefined = {}): RetryPolicy
         : Number.isFinite(value) && value >= 0 && value <= MAX_RETRY_MS)
     if (!ok) {
       const want = field === 'maxAttempts' ? 'a whole number of at least 1 (or Infinity)' : `a number of milliseconds from 0 to ${MAX_RETRY_MS}`
-      throw invalidConfig(`retry.${field}`, `must be ${want}, got ${describeValue(value)}`)
+      throw invalidConfig(`retry.${field}`, `must be ${want}, got ${describeValue(value, false)}`)
     }
     policy[field] = value
   }
@@ -181,7 +181,7 @@ export async function withRetries<T>(policy: RetryPolicy, hooks: RetryHooks<T>):
     } catch (err) {
       // Anything but a MaskinportenError is a bug, not weather: report it, do not retry it.
       if (!isMaskinportenError(err)) {
-        throw new MaskinportenError('maskinporten_request_failed', 'Fetching the token failed unexpectedly', { cause: err })
+        throw new MaskinportenError('maskinporten_request_failed', 'Fetching the token failed unexpectedly', { cause: safeCause(err) })
       }
       const error = err
       if (hooks.stopped() || attempt >= policy.maxAttempts) throw error

@@ -83,7 +83,7 @@ export class MemoryTokenStore implements TokenStore {
   /** @param maxEntries how many tokens to keep (default {@link DEFAULT_MAX_ENTRIES}). */
   constructor(maxEntries: number = DEFAULT_MAX_ENTRIES) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries)}`)
+      throw invalidConfig('maxEntries', `must be a positive integer, got ${describeValue(maxEntries, false)}`)
     }
     this.#maxEntries = maxEntries
   }

@@ -22,12 +22,19 @@ const MAX_LIST_ITEMS = 1000
 export function optionsObject(value: unknown, name: string): Record<string, unknown> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidConfig(name, `must be an object, got ${describeValue(value)}`)
+    throw invalidConfig(name, `must be an object, got ${describeValue(value, false)}`)
   }
   return value as Record<string, unknown>
 }
 
-/** One field of an options object, read once; a throwing getter or Proxy trap is `invalid_config`, not a crash. */
+/**
+ * One field of an options object, read once; a throwing getter or Proxy trap is `invalid_config`, not a crash.
+ *
+ * @example
+ * ```ts
+ * const scope = field(options, 'scope', 'options')
+ * ```
+ */
 export function field(options: Record<string, unknown>, name: string, where: string): unknown {
   try {
     return options[name]
@@ -87,14 +94,21 @@ export function requestFields(value: unknown, name: string): RequestFields {
   const resource = textOrList(field(opts, 'resource', name), 'resource')
   if (resource !== undefined) out.resource = resource
   const force = field(opts, 'forceRefresh', name)
-  if (force !== undefined && typeof force !== 'boolean') throw invalidConfig('forceRefresh', `must be true or false, got ${describeValue(force)}`)
+  if (force !== undefined && typeof force !== 'boolean') throw invalidConfig('forceRefresh', `must be true or false, got ${describeValue(force, false)}`)
   if (force !== undefined) out.forceRefresh = force
   return out
 }
 
-/** A caller's `AbortSignal`, if given; anything else is refused rather than failing inside fetch. */
+/**
+ * A caller's `AbortSignal`, if given; anything else is refused rather than failing inside fetch.
+ *
+ * @example
+ * ```ts
+ * const signal = optionalSignal(opts.signal) // AbortSignal | undefined
+ * ```
+ */
 export function optionalSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined
   if (value instanceof AbortSignal) return value
-  throw invalidConfig('signal', `must be an AbortSignal, got ${describeValue(value)}`)
+  throw invalidConfig('signal', `must be an AbortSignal, got ${describeValue(value, false)}`)
 }

@@ -4,9 +4,9 @@
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_func_wellknown
  */
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
 import { field, optionsObject } from './arguments.js'
 import { holdsPrivateKey, readCertificateSetting } from './certificate-file.js'
 import { resolveSigning, type ResolvedSigning, type SigningSource } from '../signing/resolve.js'
@@ -22,7 +22,7 @@ export interface Environment {
   altinnUrl: string
 }
 
-/** The issuers and Altinn platforms of Digdir's environments (PROTOCOL.md §1). */
+/** The issuers and Altinn platforms of Digdir's environments (Digdir's well-known endpoints page and Altinn's environment list). */
 export const ENVIRONMENTS: Readonly<Record<MaskinportenEnv, Readonly<Environment>>> = Object.freeze({
   prod: Object.freeze({ issuer: 'https://maskinporten.no/', altinnUrl: 'https://platform.altinn.no' }),
   test: Object.freeze({ issuer: 'https://test.maskinporten.no/', altinnUrl: 'https://platform.tt02.altinn.no' }),
@@ -127,7 +127,28 @@ function checkText(value: unknown, field: string, what: string): string {
  * field, or `jwt_sign_failed` for an unusable key. Never sends anything.
  */
 export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given)}`)
+  let passphrase: unknown
+  return maskingPassphrase(
+    () => passphrase,
+    () => resolveChecked(given, (p) => (passphrase = p)),
+  )
+}
+
+/** Runs `fn`; an error quoting the passphrase (pasted into another field as well) has it masked. */
+function maskingPassphrase<T>(passphrase: () => unknown, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    const secret = passphrase()
+    if (err instanceof MaskinportenError && typeof secret === 'string' && secret.length >= 4 && err.message.includes(secret)) {
+      throw new MaskinportenError(err.code, err.message.split(secret).join('[passphrase masked]'), err.cause === undefined ? {} : { cause: err.cause })
+    }
+    throw err
+  }
+}
+
+function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: unknown) => void): ResolvedConfig {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given, false)}`)
   // Each field read once, through a guard: a getter that throws, or a Proxy, cannot get past as a TypeError.
   const raw = optionsObject(given, 'config')
   const config = {} as Record<string, unknown>
@@ -135,6 +156,7 @@ export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
     const value = field(raw, name, 'config')
     if (value !== undefined) config[name] = value
   }
+  sawPassphrase(config.passphrase)
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
@@ -163,7 +185,7 @@ export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS
   // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); beyond that Node fires at once.
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
-    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs)}`)
+    throw invalidConfig('timeoutMs', `must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}, got ${describeValue(timeoutMs, false)}`)
   }
   const fetchFn = config.fetch ?? globalThis.fetch
   if (typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
@@ -198,6 +220,22 @@ export function keyFilePath(path: string | undefined, cwd: string = process.cwd(
     )
   }
   return isAbsolute(value) ? value : resolve(cwd, value)
+}
+
+/**
+ * A key file's text: a regular file of at most {@link MAX_KEY_CHARS} bytes. Opened without blocking, so a FIFO or a
+ * device named by mistake is refused (`EFTYPE`) instead of hanging the process.
+ */
+function readKeyFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+  try {
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' })
+    if (stats.size > MAX_KEY_CHARS) throw Object.assign(new Error('too large'), { code: 'EFBIG' })
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** Options for {@link configFromEnv}. */
@@ -239,8 +277,25 @@ export function configFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: ConfigFromEnvOptions = {},
 ): MaskinportenConfig {
+  let passphrase: unknown
+  return maskingPassphrase(
+    () => passphrase,
+    () => {
+      if (env !== null && typeof env === 'object') {
+        try {
+          passphrase = env.MASKINPORTEN_PASSPHRASE
+        } catch {
+          // read again, and refused, below
+        }
+      }
+      return fromEnv(env, options)
+    },
+  )
+}
+
+function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnvOptions): MaskinportenConfig {
   const vars = optionsObject(env, 'env')
-  if (options === null || typeof options !== 'object') throw invalidConfig('options', `must be an object, got ${describeValue(options)}`)
+  if (options === null || typeof options !== 'object') throw invalidConfig('options', `must be an object, got ${describeValue(options, false)}`)
   const get = (name: string): string | undefined => {
     const raw = field(vars, name, 'env')
     if (raw !== undefined && typeof raw !== 'string') throw envError(name, `must be text, got ${describeValue(raw)}`)
@@ -292,16 +347,17 @@ export function configFromEnv(
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
     const cwd: unknown = options.cwd
-    if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd)}`)
+    if (cwd !== undefined && typeof cwd !== 'string') throw invalidConfig('cwd', `must be a directory path, got ${describeValue(cwd, false)}`)
     const full = keyFilePath(given, cwd, variable)
     try {
-      config.privateKeyPem = readFileSync(full, 'utf8')
+      config.privateKeyPem = readKeyFile(full)
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
+      const code = (err as NodeJS.ErrnoException).code
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EFTYPE' ? 'is not a regular file' : code === 'EFBIG' ? `is over ${MAX_KEY_CHARS} bytes` : 'cannot be read'
       throw envError(
         variable,
         `names "${full}", which ${why}; set MASKINPORTEN_PRIVAT_NOKKEL to your PEM file, or MASKINPORTEN_PRIVATE_KEY to the PEM itself`,
-        err,
+        safeCause(err),
       )
     }
   }

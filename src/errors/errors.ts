@@ -126,7 +126,14 @@ const MAX_QUOTED_CHARS = 100
 /** `scheme://user:password@`: the credentials part of a URL. */
 const URL_CREDENTIALS = /(\/\/)[^/?#@\s]*@/g
 
-/** The text with any URL credentials (`https://user:secret@host`) replaced by `[credentials masked]@`. */
+/**
+ * The text with any URL credentials (`https://user:secret@host`) replaced by `[credentials masked]@`.
+ *
+ * @example
+ * ```ts
+ * withoutCredentials('https://u:p@host/') // 'https://[credentials masked]@host/'
+ * ```
+ */
 export function withoutCredentials(text: string): string {
   return text.replace(URL_CREDENTIALS, '$1[credentials masked]@')
 }
@@ -143,9 +150,11 @@ export function withoutCredentials(text: string): string {
  * describeValue('staging') // '"staging"'
  * describeValue(pemText)   // '(1704 characters, not shown: looks like key material)'
  * describeValue(10n)       // 'a BigInt'
+ * describeValue('5000', false) // 'a string of 4 characters' (where no string belongs, none is quoted)
  * ```
  */
-export function describeValue(value: unknown): string {
+export function describeValue(value: unknown, quoteStrings = true): string {
+  if (!quoteStrings && typeof value === 'string') return `a string of ${value.length} characters`
   switch (typeof value) {
     case 'undefined':
       return 'nothing'
@@ -178,13 +187,27 @@ export function describeValue(value: unknown): string {
 /** Errors that another attempt cannot cure although their code and status usually could (an oversized answer). */
 const FINAL = new WeakSet<object>()
 
-/** Marks `err` as not worth retrying; returns it. */
+/**
+ * Marks `err` as not worth retrying; returns it.
+ *
+ * @example
+ * ```ts
+ * throw markFinal(new MaskinportenError('maskinporten_error', 'body too large', { status: 200 }))
+ * ```
+ */
 export function markFinal<E extends Error>(err: E): E {
   FINAL.add(err)
   return err
 }
 
-/** True for an error {@link markFinal} marked. */
+/**
+ * True for an error {@link markFinal} marked.
+ *
+ * @example
+ * ```ts
+ * if (isFinal(err)) throw err // do not retry
+ * ```
+ */
 export function isFinal(err: unknown): boolean {
   return typeof err === 'object' && err !== null && FINAL.has(err)
 }
@@ -193,9 +216,15 @@ export function isFinal(err: unknown): boolean {
 const MAX_CAUSE_CHARS = 300
 
 /**
- * What a library call (fetch, crypto) threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was sent, anything after
- * `Bearer`, what Node quotes after `Received`) and capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the
- * original chain is not kept, so neither can reach `cause`, `JSON.stringify` or `util.inspect`.
+ * What a library call (fetch, crypto) threw, rebuilt from plain errors whose messages are scrubbed (tokens, what was
+ * sent, anything after `Bearer`, what Node quotes after `Received`, key text, long base64, URL credentials) and
+ * capped, with only their `code` kept. fetch's own errors may quote a header value or the URL; the original chain is
+ * not kept, so none of it can reach `cause`, `JSON.stringify` or `util.inspect`.
+ *
+ * @example
+ * ```ts
+ * new MaskinportenError('maskinporten_request_failed', 'no answer', { cause: safeCause(err, [grant]) })
+ * ```
  */
 export function safeCause(err: unknown, secrets: readonly string[] = [], depth = 0): Error | undefined {
   if (depth >= 4 || err === null || typeof err !== 'object') return undefined
@@ -203,7 +232,9 @@ export function safeCause(err: unknown, secrets: readonly string[] = [], depth =
   const name = typeof e.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error'
   // Node's argument errors quote the value they got (`Received type string ('...')`): never kept.
   const raw = typeof e.message === 'string' ? e.message.replace(/\.?\s*Received[\s\S]*$/, '') : ''
-  const message = cap(withoutCredentials(scrub(raw, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
+  const keyLike = /-----BEGIN|PRIVATE KEY|"(d|p|q|dp|dq|qi)"\s*:/.test(raw)
+  const text = keyLike ? '(message not kept: it quotes key material)' : raw.replace(/[A-Za-z0-9+/=_-]{60,}/g, '[long base64 masked]')
+  const message = cap(withoutCredentials(scrub(text, secrets)).replace(/Bearer\s+\S+/gi, 'Bearer [masked]').replace(/[\u0000-\u001f\u007f]/g, ' '), MAX_CAUSE_CHARS)
   const inner = safeCause(e.cause, secrets, depth + 1)
   const out = new Error(message, inner === undefined ? undefined : { cause: inner })
   if (name !== 'Error') Object.defineProperty(out, 'name', { value: name, enumerable: false, configurable: true })

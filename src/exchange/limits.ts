@@ -1,6 +1,7 @@
 /**
  * What a token may look like and how long it may live, wherever one crosses into the library: a server's answer, a
  * store's answer, a file. One set of bounds, so that what is refused from a server is refused from a store too.
+ * Why each bound is where it is, with sources: docs/limits.md.
  *
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_token (tokens are JWTs, minutes long)
  * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/ (Altinn tokens: 30 minutes)
@@ -41,7 +42,15 @@ export function isTokenText(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_TOKEN_CHARS && BEARER_SAFE.test(value)
 }
 
-/** {@link isTokenText}, and JWT-shaped (three base64url parts), as an Altinn token is. */
+/**
+ * {@link isTokenText}, and JWT-shaped (three base64url parts), as an Altinn token is.
+ *
+ * @example
+ * ```ts
+ * isJwtText('eyJhbGciOiJSUzI1NiJ9.e30.c2ln') // true
+ * isJwtText('opaque-token')                  // false
+ * ```
+ */
 export function isJwtText(value: unknown): value is string {
   return isTokenText(value) && JWT_SHAPE.test(value)
 }

@@ -71,7 +71,14 @@ export const MAX_EXPIRES_IN_S = MAX_TOKEN_LIFETIME_MS / 1000
 /** Most characters of `scope` and `token_type` taken from an answer. */
 const MAX_SCOPE_CHARS = 8 * 1024
 
-/** The answer's media type (`text/html`), or a word for none or a malformed one: safe to show as it is. */
+/**
+ * The answer's media type (`text/html`), or a word for none or a malformed one: safe to show as it is.
+ *
+ * @example
+ * ```ts
+ * mediaTypeOf(new Headers({ 'content-type': 'text/html; charset=utf-8' })) // 'text/html'
+ * ```
+ */
 export function mediaTypeOf(headers: Headers): string {
   const raw = headers.get('content-type')
   if (raw === null || raw.trim() === '') return 'no content type'

@@ -117,12 +117,13 @@ export function grantParams(scope: string | readonly string[], options?: GrantOp
     if (list.length === 0 || list.some((r) => typeof r !== 'string' || r.trim() === '')) {
       throw invalidConfig('resource', 'must be a non-empty string or a list of them')
     }
-    for (const r of list as string[]) {
+    for (const [i, r] of (list as string[]).entries()) {
       refuseKeyShaped(r, 'resource', 'a URI', 2048)
       if (!isTarget(r)) {
+        // Named by position, not quoted: a value that is no URI may be a secret pasted into the wrong field.
         throw invalidConfig(
           'resource',
-          `${describeValue(r)} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
+          `entry ${i + 1} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
         )
       }
     }

@@ -12,6 +12,7 @@ import {
 } from 'node:crypto'
 import { promisify } from 'node:util'
 import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
+import { field } from '../config/arguments.js'
 
 const generateKeyPairAsync = promisify(generateKeyPairCb)
 
@@ -165,7 +166,12 @@ export function loadSigningKey(source: KeySource): KeyObject {
  * @see https://www.rfc-editor.org/rfc/rfc7638
  */
 export function jwkThumbprint(jwk: { n: string; e: string }): string {
-  const { n, e } = (jwk ?? {}) as { n?: unknown; e?: unknown }
+  let n: unknown, e: unknown
+  try {
+    ;({ n, e } = (jwk ?? {}) as { n?: unknown; e?: unknown })
+  } catch {
+    n = undefined // a getter or Proxy trap that throws: not a JWK
+  }
   if (typeof n !== 'string' || typeof e !== 'string' || !/^[A-Za-z0-9_-]{1,4096}$/.test(n) || !/^[A-Za-z0-9_-]{1,16}$/.test(e)) {
     throw invalidConfig('jwk', 'must be an RSA public JWK with base64url n and e')
   }
@@ -184,12 +190,21 @@ export function jwkThumbprint(jwk: { n: string; e: string }): string {
  * ```
  */
 export function publicJwk(key: KeyObject, kid?: string): PublicJwk {
-  if (!(key instanceof KeyObject)) throw invalidConfig('key', `must be a KeyObject, got ${describeValue(key)}`)
+  if (!isKeyObject(key)) throw invalidConfig('key', `must be a KeyObject, got ${describeValue(key, false)}`)
   if (kid !== undefined) checkKid(kid)
   const pub = key.type === 'private' ? createPublicKey(key) : key
   if (pub.asymmetricKeyType !== 'rsa') throw keyError('only RSA keys have a JWK for Maskinporten here')
   const { n, e } = pub.export({ format: 'jwk' }) as { n: string; e: string }
   return { kty: 'RSA', n, e, kid: kid ?? jwkThumbprint({ n, e }), use: 'sig', alg: 'RS256' }
+}
+
+/** `instanceof KeyObject`, without letting a Proxy's getPrototypeOf trap throw past. */
+function isKeyObject(value: unknown): value is KeyObject {
+  try {
+    return value instanceof KeyObject
+  } catch {
+    return false
+  }
 }
 
 /** A kid goes in every grant's header and in the portal: short printable text, never key material. */
@@ -225,13 +240,14 @@ export const DOCUMENTED_RSA_BITS = 2048
  */
 export async function generateSigningKey(options: { bits?: number; kid?: string } = {}): Promise<GeneratedKey> {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidConfig('options', `must be an object, got ${describeValue(options)}`)
+    throw invalidConfig('options', `must be an object, got ${describeValue(options, false)}`)
   }
-  const bits: unknown = options.bits ?? MIN_RSA_BITS
+  const opts = options as Record<string, unknown>
+  const bits: unknown = field(opts, 'bits', 'options') ?? MIN_RSA_BITS
   if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > 8192) {
-    throw invalidConfig('bits', `must be a whole number from ${MIN_RSA_BITS} to 8192 (${DOCUMENTED_RSA_BITS} is the size Digdir documents), got ${describeValue(bits)}`)
+    throw invalidConfig('bits', `must be a whole number from ${MIN_RSA_BITS} to 8192 (${DOCUMENTED_RSA_BITS} is the size Digdir documents), got ${describeValue(bits, false)}`)
   }
-  const kid: unknown = options.kid
+  const kid: unknown = field(opts, 'kid', 'options')
   if (kid !== undefined) checkKid(kid)
   const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: bits })
   const jwk = publicJwk(privateKey, kid as string | undefined)

@@ -70,3 +70,11 @@ test('doctor prints no key and no token', () => {
   assertNoSecrets(printed.flatMap((r) => [r.stdout, r.stderr]), fx.setup.secrets)
   for (const r of printed) assert.doesNotMatch(r.stdout + r.stderr, /eyJ[\w-]{10,}\.eyJ/, 'no JWT')
 })
+
+test('doctor with an issuer carrying credentials: refused by name, the password printed nowhere', async () => {
+  const issuer = fx.setup.env(fx.keyFile).MASKINPORTEN_ISSUER!.replace('http://', 'http://user:DOCTOR-SECRET-PW@')
+  const r = await doctor(fx.setup.env(fx.keyFile, { MASKINPORTEN_ISSUER: issuer }))
+  assert.notEqual(r.code, 0)
+  assert.match(r.stdout + r.stderr, /credentials/)
+  assert.doesNotMatch(r.stdout + r.stderr, /DOCTOR-SECRET-PW/)
+})

@@ -173,3 +173,16 @@ test('the cache directory is made a level at a time under a fresh root', () => {
     rmSync(root, { recursive: true, force: true })
   }
 })
+
+test('a key file that is a FIFO is refused at once, not waited on', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'key-fifo-'))
+  try {
+    execFileSync('mkfifo', [join(dir, 'key.pem')])
+    assert.throws(() => configFromEnv({ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k', MASKINPORTEN_PRIVAT_NOKKEL: join(dir, 'key.pem') }), {
+      code: 'invalid_config',
+      message: /is not a regular file/,
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

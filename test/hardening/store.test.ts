@@ -149,3 +149,24 @@ test('a 10 s token under the 5 s margin: over 30 s of calls every 100 ms, no cal
   assert.ok(refreshes >= 5, `only ${refreshes} background refreshes`)
   client.close()
 })
+
+test('a stalled store does not hang altinnTokenResult after an exchange 401 (the refused token is forgotten within the bound)', async () => {
+  const services = fakeServices()
+  let refuse = 1
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    if (String(input).includes('/exchange/') && refuse-- > 0) return new Response('{"error":"invalid token"}', { status: 401 })
+    return services.fetch(input, init)
+  }
+  const events: ClientEvent[] = []
+  const client = new MaskinportenClient(testConfig({ fetch }), {
+    store: { get: never, set: never, delete: never },
+    storeTimeoutMs: 20,
+    onEvent: (e) => events.push(e),
+  })
+  const result = await client.altinnTokenResult()
+  assert.ok(result.accessToken)
+  assert.equal(services.grants.length, 2) // the refused Maskinporten token, and a fresh one in the same call
+  assert.ok(events.some((e) => e.type === 'store-error' && e.operation === 'delete' && e.reason === 'timeout') || events.some((e) => e.type === 'store-error' && e.operation === 'get'))
+  await client.clear()
+  client.close()
+})
