@@ -4,7 +4,7 @@
  */
 import { exchangeForAltinnToken } from './exchange/altinn.js'
 import { resolveConfig, type MaskinportenConfig } from './config/config.js'
-import { grantParams, signGrant, type ConsentReference, type GrantOptions } from './signing/grant.js'
+import { grantParams, createGrant, type ConsentReference, type GrantOptions } from './signing/grant.js'
 import { requestToken, type TokenResponse } from './exchange/maskinporten.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './config/scopes.js'
 import { field, optionalSignal, optionsObject, requestFields } from './config/arguments.js'
@@ -49,7 +49,7 @@ export async function getMaskinportenToken(
 ): Promise<TokenResponse> {
   const resolved = resolveConfig(config)
   const { grant: options, signal } = flowOptions(opts)
-  const grant = signGrant(resolved, grantParams(scope, options), Date.now())
+  const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
   return requestToken(resolved, grant, signal)
 }
 
@@ -70,7 +70,7 @@ export async function getAltinnToken(
 ): Promise<string> {
   const resolved = resolveConfig(config)
   const { grant: options, signal } = flowOptions(opts)
-  const grant = signGrant(resolved, grantParams(scope, options), Date.now())
+  const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
   const token = await requestToken(resolved, grant, signal)
   return exchangeForAltinnToken(resolved, token.access_token, signal)
 }

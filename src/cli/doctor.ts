@@ -9,6 +9,7 @@ import { loadSigningKey } from '../signing/keys.js'
 import type { CliContext } from './context.js'
 import { checkOnline } from './doctor-online.js'
 import { checkSystem, doctorSystemId } from './doctor-system.js'
+import { checkCertificate, checkCertificateKid, type CertificateSetup } from './doctor-certificate.js'
 import { message, Report } from './doctor-report.js'
 import { describeScopes } from './output.js'
 import {
@@ -64,7 +65,8 @@ export async function doctorCommand(argv: string[], ctx: CliContext): Promise<nu
   if (settings.dotenvPath) report.ok('.env', `read ${settings.dotenvPath} (flags and the environment win over it)`)
 
   checkClientId(report, settings)
-  checkKey(report, settings)
+  const certificate = checkCertificate(report, settings, ctx.now())
+  checkKey(report, settings, certificate)
   checkEnv(report, settings)
   const badUrl = checkUrls(report, settings)
   const request = checkRequest(report, settings, () => tokenRequestFrom('doctor', values, settings))
@@ -108,7 +110,8 @@ function checkClientId(report: Report, settings: Settings): void {
 }
 
 /** Checks the key source, the file, the key itself and the kid. */
-function checkKey(report: Report, settings: Settings): void {
+function checkKey(report: Report, settings: Settings, certificate?: CertificateSetup): void {
+  const checkKid = certificate ? checkCertificateKid : checkKidLine
   const vars = settings.vars
   // configFromEnv's order of key sources (KEY_VARIABLES); the file checks below need to know which it will take.
   let keyFile: string | undefined
@@ -116,6 +119,10 @@ function checkKey(report: Report, settings: Settings): void {
     report.ok('MASKINPORTEN_PRIVATE_KEY', `set (${sourceLabel(settings, 'MASKINPORTEN_PRIVATE_KEY')})`)
   } else if (vars.MASKINPORTEN_CLIENT_JWK) {
     report.ok('MASKINPORTEN_CLIENT_JWK', `set (${sourceLabel(settings, 'MASKINPORTEN_CLIENT_JWK')})`)
+  } else if (certificate?.holdsKey && !vars.MASKINPORTEN_PRIVAT_NOKKEL) {
+    report.ok('private key', 'in the certificate file (checked with the certificate below)')
+    checkKid(report, settings)
+    return
   } else {
     keyFile = checkKeyFile(report, settings)
     if (keyFile === undefined) {
@@ -174,7 +181,7 @@ function checkKeyFile(report: Report, settings: Settings): string | undefined {
   return full
 }
 
-function checkKid(report: Report, settings: Settings): string | undefined {
+function checkKidLine(report: Report, settings: Settings): string | undefined {
   const kid = setting(settings, 'MASKINPORTEN_KID')
   // The JWK's own kid counts only when the JWK is the key that will sign (a PEM comes first).
   const jwkIsKey = !settings.vars.MASKINPORTEN_PRIVATE_KEY && Boolean(settings.vars.MASKINPORTEN_CLIENT_JWK)

@@ -16,8 +16,9 @@ Runs a strict local Maskinporten + Altinn (a test server: never give it producti
   --port N         TCP port (default 0: a free one, printed)
   --host H         interface to bind (default 127.0.0.1; anything else prints a warning)
   --config FILE    JSON { "clients": [ { clientId, orgNummer, jwks: { keys: [...] }, scopes, systemUsers?,
-                   delegations?, tokenLifetimeSeconds? } ], "systems"?: [register POST bodies],
-                   "resources"?: [resource ids], "parties"?: [org numbers] }; unknown fields are refused
+                   delegations?, tokenLifetimeSeconds?, certificate? } ], "systems"?: [register POST bodies],
+                   "resources"?: [resource ids], "parties"?: [org numbers], "certificateAuthorities"?: [PEM] };
+                   unknown fields are refused
   --issuer URL     the issuer (grant aud), exactly as given, when clients reach this server under another name
                    (default http://HOST:PORT/)
   --altinn-url URL the Altinn platform URL in Altinn tokens (default http://HOST:PORT)
@@ -33,7 +34,7 @@ Endpoints: {url}/.well-known/oauth-authorization-server, {url}/jwk, POST {url}/t
 Stops on SIGINT (Ctrl-C) or SIGTERM.
 `
 
-type FileConfig = Pick<EmulatorOptions, 'clients' | 'systems' | 'resources' | 'parties' | 'consents' | 'serviceOwners'>
+type FileConfig = Pick<EmulatorOptions, 'clients' | 'systems' | 'resources' | 'parties' | 'consents' | 'serviceOwners' | 'certificateAuthorities'>
 
 async function readConfig(file: string): Promise<FileConfig> {
   let text: string

@@ -23,6 +23,7 @@ export const FLAG_VARIABLES = {
   org: 'ORG_NUMMER',
   scope: 'MASKINPORTEN_SCOPES',
   timeout: 'MASKINPORTEN_TIMEOUT_MS',
+  certificate: 'MASKINPORTEN_CERTIFICATE',
 } as const
 
 /** A configuration flag's name. */
@@ -37,6 +38,7 @@ export const CONFIG_FLAGS = {
   issuer: { type: 'string' },
   'altinn-url': { type: 'string' },
   timeout: { type: 'string' },
+  certificate: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagSpec
@@ -49,6 +51,8 @@ export const CONFIG_FLAGS_HELP = `Configuration (flag > environment variable > .
                      MASKINPORTEN_PRIVATE_KEY    the PEM itself (secret stores)
                      MASKINPORTEN_CLIENT_JWK     private JWK as JSON (NAIS); its kid is used
                      MASKINPORTEN_PASSPHRASE     passphrase of an encrypted PEM
+  --certificate FILE MASKINPORTEN_CERTIFICATE    business certificate chain, PEM, leaf first (no kid then; the
+                                                 key may be in the same file: openssl pkcs12 -nodes output)
   --env test|prod    WENCHE_ENV                  environment (default prod; any case, tt02 = test)
   --issuer URL       MASKINPORTEN_ISSUER         issuer override, taken exactly as given
   --altinn-url URL   ALTINN_URL                  Altinn platform override

@@ -12,7 +12,7 @@ import { clientClosed, DEFAULT_STORE_TIMEOUT_MS, TokenCache, type Fetcher, type 
 import { isThenable, MemoryTokenStore, type StoredToken, type TokenStore } from './store.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
 import { describeValue, invalidConfig, isMaskinportenError, markFinal, MaskinportenError } from '../errors/errors.js'
-import { grantParams, signGrant, type GrantParams } from '../signing/grant.js'
+import { grantParams, createGrant, type GrantParams } from '../signing/grant.js'
 import { requestToken } from '../exchange/maskinporten.js'
 import {
   DEFAULT_MARGIN_MS,
@@ -32,6 +32,7 @@ import { partyKey } from '../config/fodselsnummer.js'
 import { TokenResult } from './token-result.js'
 import { cacheKeysFor } from './cache-keys.js'
 import { authenticatedFetch, type AuthenticatedRequestInit, type AuthenticatedResponse } from './authenticated-fetch.js'
+import { CERTIFICATE_WARNING_DAYS, daysLeft } from '../signing/certificate.js'
 
 /** A normalised request: its grant parameters and its cache keys (Maskinporten's and Altinn's). */
 interface Target {
@@ -96,6 +97,7 @@ export class MaskinportenClient {
   readonly #requests = new Set<AbortController>()
   #offsetMs: number
   #closed = false
+  #certificateWarnedAt = Number.NEGATIVE_INFINITY
 
   /** Checks the config and parses the key, once. Throws `invalid_config` or `jwt_sign_failed`; sends nothing. */
   constructor(config: MaskinportenConfig, options: MaskinportenClientOptions = {}) {
@@ -365,7 +367,10 @@ export class MaskinportenClient {
     return this.#withRetries(target.key, 'token', flight, {
       attempt: async (deadline, signal) => {
         sentAt = this.#now()
-        const grant = signGrant(this.#config, target.params, sentAt + this.#offsetMs)
+        // A signer's wait is bounded by what is left of the deadline, as a request is.
+        const signing = this.#config.signer ? { ...this.#config, timeoutMs: this.#timeoutMs(deadline), signal } : this.#config
+        const grant = await createGrant(signing, target.params, sentAt + this.#offsetMs)
+        if (this.#config.certificate) this.#warnCertificate(target.key, sentAt)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
         this.#checkFresh('Maskinporten', 'maskinporten_error', sentAt, expiresAt)
@@ -421,6 +426,15 @@ export class MaskinportenClient {
       },
       correct: () => false,
     })
+  }
+
+  /** The `certificate-expiring` event, at most once a day: a certificate's renewal takes its issuer days. */
+  #warnCertificate(key: string, now: number): void {
+    const { orgNummer, notAfter } = this.#config.certificate!
+    const left = daysLeft({ notAfter }, now)
+    if (this.#emit === undefined || left >= CERTIFICATE_WARNING_DAYS || now - this.#certificateWarnedAt < 86_400_000) return
+    this.#certificateWarnedAt = now
+    this.#emit({ type: 'certificate-expiring', key, orgNummer, notAfter, daysLeft: left })
   }
 
   /**

@@ -73,6 +73,11 @@ export type ClientEvent =
       /** `failed`: threw or rejected; `timeout`: no answer within `storeTimeoutMs`; `invalid`: not a token for the key. */
       reason?: 'failed' | 'timeout' | 'invalid'
     }
+  /**
+   * The business certificate the grants carry ends in fewer than 30 days (`CERTIFICATE_WARNING_DAYS`): said when a
+   * grant is signed, at most once a day per client. `notAfter` is epoch ms.
+   */
+  | { type: 'certificate-expiring'; key: string; orgNummer: string; notAfter: number; daysLeft: number }
 
 /** What changes a Maskinporten token. */
 export interface GetTokenOptions {

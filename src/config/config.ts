@@ -7,10 +7,10 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import type { KeyObject } from 'node:crypto'
 import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
 import { field, optionsObject } from './arguments.js'
-import { loadSigningKey, type KeySource } from '../signing/keys.js'
+import { holdsPrivateKey, readCertificateSetting } from './certificate-file.js'
+import { resolveSigning, type ResolvedSigning, type SigningSource } from '../signing/resolve.js'
 
 /** Digdir's two Maskinporten environments. `test` pairs with Altinn's tt02. */
 export type MaskinportenEnv = 'test' | 'prod'
@@ -66,11 +66,9 @@ const MAX_TIMEOUT_MS = 2_147_483_647
  * }
  * ```
  */
-export interface MaskinportenConfig extends KeySource {
+export interface MaskinportenConfig extends SigningSource {
   /** The client id (integration id) from Digdir's self-service portal. Goes in the grant's `iss` and `sub`. */
   clientId: string
-  /** The key id registered with the public key on the client in Digdir's portal. Goes in the grant's header. */
-  kid: string
   /** `'test'` (test.maskinporten.no, Altinn tt02) or `'prod'`. Default `'prod'`, as in the seed. */
   env?: MaskinportenEnv
   /**
@@ -85,15 +83,13 @@ export interface MaskinportenConfig extends KeySource {
    * `node:http`/`node:https` with keep-alive (it starts faster than the global `fetch`).
    */
   fetch?: typeof globalThis.fetch
-  /** Time limit (in milliseconds) for each HTTP request, body included. Default 15000. */
+  /** Time limit (in milliseconds) for each HTTP request, body included, and for each call to a `signer`. Default 15000. */
   timeoutMs?: number
 }
 
-/** A config checked and made ready: the key parsed, the URLs worked out. */
-export interface ResolvedConfig {
+/** A config checked and made ready: the key (or signer, certificate) checked, the URLs worked out. */
+export interface ResolvedConfig extends ResolvedSigning {
   clientId: string
-  kid: string
-  key: KeyObject
   env: MaskinportenEnv
   issuer: string
   tokenEndpoint: string
@@ -140,6 +136,8 @@ function checkText(value: unknown, field: string, what: string): string {
   if (value !== undefined && value !== null && typeof value !== 'string') throw invalidConfig(field, `must be a string: ${what}; got ${describeValue(value)}`)
   if (typeof value !== 'string' || value.trim() === '') throw invalidConfig(field, `is required: ${what}`)
   if (value !== value.trim()) throw invalidConfig(field, 'has leading or trailing white space')
+  // Key text pasted here is named as such (and never quoted); other control characters as what they are.
+  if (/-----BEGIN|"(d|kty)"\s*:/.test(value)) throw invalidConfig(field, `looks like key material, not ${what}; nothing was sent`)
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidConfig(field, 'holds a control character')
   return value
 }
@@ -174,13 +172,12 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
   // Each field read once, through a guard: a getter that throws, or a Proxy, cannot get past as a TypeError.
   const raw = optionsObject(given, 'config')
   const config = {} as Record<string, unknown>
-  for (const name of ['clientId', 'kid', 'env', 'issuer', 'altinnUrl', 'fetch', 'timeoutMs', 'privateKeyPem', 'privateKey', 'passphrase']) {
+  for (const name of ['clientId', 'kid', 'env', 'issuer', 'altinnUrl', 'fetch', 'timeoutMs', 'privateKeyPem', 'privateKey', 'passphrase', 'signer', 'certificate', 'publicKey']) {
     const value = field(raw, name, 'config')
     if (value !== undefined) config[name] = value
   }
   sawPassphrase(config.passphrase)
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
-  const kid = checkText(config.kid, 'kid', 'the key id registered with the public key on the client')
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
     throw invalidConfig('env', `must be "test" or "prod", got ${describeValue(env)}`)
@@ -213,17 +210,15 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
   // Undefined: requests go out through the package's own node:http sender (http/send.ts).
   const fetchFn = config.fetch
   if (fetchFn !== undefined && typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
-  const key = loadSigningKey(config as KeySource)
   return {
     clientId,
-    kid,
-    key,
+    ...resolveSigning(config as SigningSource),
     env,
     issuer,
     tokenEndpoint: tokenEndpointFor(issuer),
     altinnUrl,
     exchangeUrl: exchangeUrlFor(altinnUrl),
-    fetch: fetchFn as typeof globalThis.fetch,
+    fetch: fetchFn as typeof globalThis.fetch | undefined,
     timeoutMs,
   }
 }
@@ -309,13 +304,15 @@ function envError(variable: string, problem: string, cause?: unknown): Maskinpor
  * | `MASKINPORTEN_CLIENT_JWK` | private JWK as JSON (NAIS); its `kid` is used |
  * | `MASKINPORTEN_PRIVAT_NOKKEL` | path to the PEM file (`~/` is the home directory); default `maskinporten_privat.pem` |
  * | `MASKINPORTEN_PASSPHRASE` | passphrase of an encrypted PEM |
+ * | `MASKINPORTEN_CERTIFICATE` | business certificate chain: a PEM file (leaf first) or the PEM itself; no kid then |
  * | `WENCHE_ENV` | `test` (also `tt02`) or `prod`, in any case (default `prod`) |
  * | `MASKINPORTEN_ISSUER` | issuer override |
  * | `ALTINN_URL` | Altinn platform override |
  * | `MASKINPORTEN_TIMEOUT_MS` | time limit of each request in milliseconds (`timeoutMs`, default 15000) |
  *
  * The key source is the first present of `MASKINPORTEN_PRIVATE_KEY`, `MASKINPORTEN_CLIENT_JWK`,
- * `MASKINPORTEN_PRIVAT_NOKKEL` (or its default file). A missing or bad variable is named in the error.
+ * `MASKINPORTEN_PRIVAT_NOKKEL` (or its default file, unless the certificate file holds the key). A missing or bad
+ * variable is named in the error.
  *
  * @example
  * ```ts
@@ -353,7 +350,7 @@ function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnv
   }
   const clientId = get('MASKINPORTEN_CLIENT_ID')
   if (!clientId) throw envError('MASKINPORTEN_CLIENT_ID', "is not set: the client id from Digdir's self-service portal")
-  const config: MaskinportenConfig = { clientId, kid: '' }
+  const config: MaskinportenConfig = { clientId }
 
   const wencheEnv = get('WENCHE_ENV')
   if (wencheEnv !== undefined) {
@@ -378,6 +375,8 @@ function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnv
   const passphrase = field(vars, 'MASKINPORTEN_PASSPHRASE', 'env')
   if (passphrase !== undefined && typeof passphrase !== 'string') throw envError('MASKINPORTEN_PASSPHRASE', `must be text, got ${describeValue(passphrase)}`)
   if (passphrase) config.passphrase = passphrase
+  const certificate = get('MASKINPORTEN_CERTIFICATE')
+  if (certificate) config.certificate = readCertificateSetting(certificate, options.cwd)
 
   let jwkKid: string | undefined
   const pem = get('MASKINPORTEN_PRIVATE_KEY')
@@ -399,7 +398,7 @@ function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnv
     const kid = (jwk as { kid?: unknown }).kid
     if (typeof kid === 'string' && kid !== '') jwkKid = kid
     config.privateKey = jwk as Record<string, string>
-  } else {
+  } else if (get('MASKINPORTEN_PRIVAT_NOKKEL') || !holdsPrivateKey(config.certificate)) {
     const given = get('MASKINPORTEN_PRIVAT_NOKKEL')
     const variable = given ? 'MASKINPORTEN_PRIVAT_NOKKEL' : 'MASKINPORTEN_PRIVAT_NOKKEL (default file)'
     const cwd: unknown = options.cwd
@@ -428,7 +427,9 @@ function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnv
     config.privateKeyPem = text
   }
 
-  const kid = get('MASKINPORTEN_KID') ?? jwkKid
+  // A certificate grant carries x5c and no kid: a JWK's own kid is not taken then, only one set on purpose.
+  const kid = get('MASKINPORTEN_KID') ?? (config.certificate === undefined ? jwkKid : undefined)
+  if (!kid && config.certificate !== undefined) return config
   if (!kid) throw envError('MASKINPORTEN_KID', 'is not set: the key id registered with the public key in the portal')
   config.kid = kid
   return config

@@ -7,6 +7,7 @@ import type { FaultQueue } from './fault-queue.js'
 import type { ClientRegistry } from './registry.js'
 import type { ConsentRegistry } from './maskinporten/consent.js'
 import type { ReplayMemory } from './maskinporten/replay.js'
+import type { TrustAnchors } from './maskinporten/certificates.js'
 import type { SigningKey } from './tokens.js'
 import type { EmulatorStats } from './types.js'
 
@@ -22,6 +23,8 @@ export interface EmulatorState {
   now(): number
   clients: ClientRegistry
   replay: ReplayMemory
+  /** Trust anchors for business certificate grants (`certificateAuthorities`). */
+  anchors: TrustAnchors
   /** Consents given in Altinn (samtykke). */
   consents: ConsentRegistry
   /** Service owners' org codes by org number, for `urn:altinn:org`. */

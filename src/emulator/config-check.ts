@@ -26,6 +26,7 @@ export const CLIENT_SHAPE: Shape = {
   delegations: [{ consumerOrg: null, scopes: null }],
   tokenLifetimeSeconds: null,
   grantedScopes: null,
+  certificate: null,
 }
 
 /** A system as the register POST takes it. */

@@ -28,6 +28,8 @@ export interface RegisteredClient {
   systemUsers: Array<{ orgNummer: string; systemId: string; externalRef?: string; id: string }>
   delegations: Array<{ consumerOrg: string; scopes: Set<string> }>
   tokenLifetimeSeconds: number
+  /** Takes business certificate grants naming its org (`certificate: true`). */
+  certificate: boolean
   /** What the API owners granted the organisation (MP-250 for the rest). */
   grantedScopes: Set<string>
 }
@@ -96,8 +98,11 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
   const clientId = optionalString(input.clientId, 'clientId')
   if (clientId === undefined) throw invalidConfig('clientId', 'is required')
   const orgNummer = orgOf(input.orgNummer, 'orgNummer')
-  const jwks = input.jwks as { keys?: unknown } | undefined
-  if (!jwks || !Array.isArray(jwks.keys)) throw invalidConfig('jwks', 'must be { keys: [public JWK, ...] }')
+  const certificate = input.certificate ?? false
+  if (typeof certificate !== 'boolean') throw invalidConfig('certificate', 'must be true or false')
+  // A certificate client may have no registered keys (emulator/unconfirmed.ts, item 28).
+  const jwks = (input.jwks ?? (certificate ? { keys: [] } : undefined)) as { keys?: unknown } | undefined
+  if (!jwks || !Array.isArray(jwks.keys)) throw invalidConfig('jwks', 'must be { keys: [public JWK, ...] } (or set certificate: true for a business certificate client)')
   const keys = new Map<string, ClientKey>()
   jwks.keys.forEach((jwk, i) => {
     const key = parseKey(jwk, `jwks.keys[${i}]`)
@@ -136,6 +141,7 @@ export function normalizeClient(input: EmulatorClient): RegisteredClient {
     systemUsers,
     delegations,
     tokenLifetimeSeconds: lifetime,
+    certificate,
   }
 }
 

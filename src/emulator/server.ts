@@ -19,6 +19,7 @@ import type { VendorStore } from './altinn/vendor-state.js'
 import { OPTIONS_SHAPE, refuseUnknownFields } from './config-check.js'
 import { ClientRegistry } from './registry.js'
 import { ReplayMemory } from './maskinporten/replay.js'
+import { TrustAnchors } from './maskinporten/certificates.js'
 import { ConsentRegistry } from './maskinporten/consent.js'
 import { makeSigningKey } from './tokens.js'
 import type { Emulator, EmulatorConsent, EmulatorOptions, EmulatorStats } from './types.js'
@@ -135,6 +136,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const store = vendorStoreFor(options)
   const clients = new ClientRegistry((clientId) => store.tokenSystemUsers(clientId))
   for (const client of options.clients ?? []) clients.register(client)
+  const anchors = new TrustAnchors(options.certificateAuthorities)
   const now = () => Date.now() + offsetMs
   const consents = new ConsentRegistry()
   if (options.consents !== undefined && !Array.isArray(options.consents)) throw invalidConfig('consents', 'must be an array')
@@ -167,6 +169,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now,
     clients,
     replay: new ReplayMemory(maxGrants),
+    anchors,
     consents,
     serviceOwners,
     faults,

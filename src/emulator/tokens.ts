@@ -66,7 +66,7 @@ export function maskinportenClaims(
   const claims: Record<string, unknown> = {
     scope: grant.scopes.join(' '),
     iss: opts.issuer,
-    client_amr: 'private_key_jwt',
+    client_amr: grant.clientAmr ?? 'private_key_jwt',
     token_type: 'Bearer',
     exp: iat + client.tokenLifetimeSeconds,
     iat,

@@ -47,7 +47,12 @@ export interface EmulatorClient {
    * `exp` member (epoch seconds) marks when the key expires (Maskinporten keys live one year); an `alg` member is
    * ignored.
    */
-  jwks: { keys: EmulatorJwk[] }
+  jwks?: { keys: EmulatorJwk[] }
+  /**
+   * True when the client takes business certificate grants (`x5c`, virksomhetssertifikat): a chain up to one of the
+   * emulator's `certificateAuthorities` whose leaf names this client's `orgNummer`. `jwks` is then optional.
+   */
+  certificate?: boolean
   /** The scopes registered on the client. */
   scopes: string[]
   /** System users created for this client's system. */
@@ -174,6 +179,12 @@ export interface EmulatorOptions {
   host?: string
   /** Clients registered at start. */
   clients?: EmulatorClient[]
+  /**
+   * Trust anchors for business certificate grants: CA certificates as PEM (a Buypass or Commfides root in a real
+   * setup, a test CA in tests). An `x5c` chain must end at one of them or at a certificate one of them issued.
+   * Default none: every certificate grant is then refused as untrusted (MP-120).
+   */
+  certificateAuthorities?: string[]
   /**
    * How far the emulator's clock runs from this machine's, in seconds (may be negative or fractional). Its time
    * checks, its tokens' `iat`/`exp` and its `Date` header follow it. Default 0.

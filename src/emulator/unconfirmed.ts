@@ -2,7 +2,7 @@
  * Every behaviour of the emulator that docs/protocol.md marks unconfirmed or leaves open, with the choice made: the one
  * place to look, and to change, when Digdir or Altinn are seen doing otherwise. When no source shows the answer the
  * choice is the stricter one, so that what passes here passes there. Item numbers are stable (code cites them):
- * new items are appended, so they are grouped by topic, not in order. 24 items.
+ * new items are appended, so they are grouped by topic, not in order. 27 items.
  *
  * Maskinporten, token endpoint
  * 1. MP codes where §3 has none ("—") or no source shows one: the code of the nearest documented cause, never a new
@@ -107,6 +107,20 @@
  * 27. The customer's decision over HTTP (`POST /__emulator/requests/{id}/approve|reject`) answers
  *     `{id, kind, status}`; a refusal is Altinn's problem (AUTH-00010 404, AUTH-00013 409). The page answers a
  *     decision on a request that is not New with 409 and shows it again.
+ *
+ * Business certificates (x5c; docs/certificates.md)
+ * 28. A client takes certificate grants when registered with `certificate: true` (its `jwks` may then be left out);
+ *     the certificate's organisation number (subject `serialNumber`, or `organizationIdentifier` `NTRNO-…`) must be the
+ *     client's `orgNummer`, else MP-122 ({@link OPEN_TEXTS}`.wrongCertificateOrg`). Trust anchors are the emulator's
+ *     `certificateAuthorities` (none by default: every chain is then untrusted).
+ * 29. Order of the x5c checks: malformed (MP-123; more than {@link MAX_X5C_CERTIFICATES} certificates too), then the
+ *     chain (MP-120 "invalid certificate" for each of: leaf a CA, a certificate not issued and signed by the next
+ *     one — a chain out of order —, any certificate outside its validity at the emulator's clock, a non-CA above the
+ *     leaf, a last certificate that is neither an anchor nor issued by one, a leaf key not RSA ≥ 2048), then a client
+ *     without `certificate: true` (the answer for a grant without a kid), then the org (MP-122), then the signature
+ *     with the leaf's key (MP-124). Revocation (OCSP, CRL) is not checked.
+ * 30. With both `kid` and a well-formed `x5c`, the kid decides (as before; item 6). Tokens from certificate grants say
+ *     `client_amr: "virksomhetssertifikat"`; `consumer` is the client's org, as for key grants.
  */
 
 /** Item 1: MP codes for rejections no source gives one for. */
@@ -136,6 +150,8 @@ export const OPEN_TEXTS = {
   noAssertion: 'Invalid request. Missing assertion',
   repeated: 'Invalid request. Repeated parameter',
   notYetValid: 'Invalid assertion. Client authentication failed. JWT is not yet valid',
+  /** Item 25: MP-122, as Digdir's troubleshooting page names it; whether the "Invalid assertion." prefix comes first is not shown. */
+  wrongCertificateOrg: 'Invalid organization number for client. Does not match certificate orgno',
   invalidTarget: 'Invalid resource. It must be an absolute URI without a fragment',
   replayMemoryFull: 'Too many grants in use right now. Try again after Retry-After seconds',
   consentNotFound: 'Invalid authorization details values. No such consent from this party',
@@ -214,6 +230,9 @@ export function ALTINN_OPENID_ENDPOINTS(altinnUrl: string): Record<string, strin
     end_session_endpoint: `${altinnUrl}/authentication/api/v1/logout`,
   }
 }
+
+/** Item 26: most certificates taken in an `x5c`. */
+export const MAX_X5C_CERTIFICATES = 10
 
 /** Item 21: scopes of this prefix are service-owner scopes. */
 export const SERVICE_OWNER_PREFIX = 'altinn:serviceowner'

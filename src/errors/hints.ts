@@ -66,6 +66,11 @@ const MASKINPORTEN_HINTS: readonly HintRule[] = [
     hint: `The registered key has expired (keys live one year): make a new one with \`maskinporten keygen\` and upload its public JWK in ${PORTAL}`,
   },
   {
+    codes: ['MP-122'],
+    text: /Does not match certificate orgno/i,
+    hint: "The business certificate names another organisation than the client's owner: use the certificate of the organisation the client belongs to (doctor shows the certificate's org number)",
+  },
+  {
     codes: ['MP-123'],
     text: /x5c/i,
     hint: 'The x5c header must be a JSON array of base64 DER certificates',

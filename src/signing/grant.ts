@@ -4,10 +4,11 @@
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
  * @see https://docs.digdir.no/docs/Maskinporten/maskinporten_protocol_jwtgrant
  */
-import { randomFillSync, sign } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
 import { partyUrn } from '../config/fodselsnummer.js'
+import { finishGrant, grantHeader } from './resolve.js'
 import { normalizeOrgNummer, toIso6523 } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
 
@@ -116,13 +117,13 @@ export function grantParams(scope: string | readonly string[], options?: GrantOp
     if (list.length === 0 || list.some((r) => typeof r !== 'string' || r.trim() === '')) {
       throw invalidConfig('resource', 'must be a non-empty string or a list of them')
     }
-    for (const r of list as string[]) {
+    for (const [i, r] of (list as string[]).entries()) {
       refuseKeyShaped(r, 'resource', 'a URI', 2048)
       if (!isTarget(r)) {
+        // Named by position, not quoted: a value that is no URI may be a secret pasted into the wrong field.
         throw invalidConfig(
           'resource',
-          // Quoted only when it has a scheme: text without one may be anything pasted here, a secret among them.
-          `${/^[a-z][a-z0-9+.-]*:/i.test(r) ? describeValue(r) : describeValue(r, false)} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
+          `entry ${i + 1} is not an absolute URI without a fragment (RFC 8707; Maskinporten answers invalid_target); nothing was sent`,
         )
       }
     }
@@ -177,23 +178,12 @@ function newJti(): string {
   return jti
 }
 
-const HEADER_CACHE = new Map<string, string>()
-
-function encodedHeader(kid: string): string {
-  let header = HEADER_CACHE.get(kid)
-  if (header === undefined) {
-    header = Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')
-    if (HEADER_CACHE.size > 64) HEADER_CACHE.clear()
-    HEADER_CACHE.set(kid, header)
-  }
-  return header
-}
-
 /**
- * Signs a grant with a resolved config. Synchronous and without I/O: the hot path of every token request.
- * `jti` is for golden tests; leave it out and a random 128-bit one is made.
+ * Signs a grant with a resolved config. With a key in the process: synchronous and without I/O, the hot path of
+ * every token request; with a `signer`: a Promise (resolve.ts `finishGrant`). `jti` is for golden tests; leave it
+ * out and a random 128-bit one is made.
  */
-export function signGrant(config: ResolvedConfig, params: GrantParams, nowMs: number, jti?: string): string {
+export function createGrant(config: ResolvedConfig, params: GrantParams, nowMs: number, jti?: string): string | Promise<string> {
   checkWireConfig(config)
   const iat = Math.floor(nowMs / 1000)
   // Claim order and set are Wenche's; Maskinporten rejects claims outside its table (2025).
@@ -219,20 +209,20 @@ export function signGrant(config: ResolvedConfig, params: GrantParams, nowMs: nu
   }
   if (params.resource !== undefined) claims.resource = params.resource
   if (params.consumerOrg !== undefined) claims.consumer_org = params.consumerOrg
-  const input = `${encodedHeader(config.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
-  let signature: Buffer
-  try {
-    signature = sign('sha256', Buffer.from(input), config.key)
-  } catch (err) {
-    throw new MaskinportenError('jwt_sign_failed', 'Signing the grant failed', { cause: err })
-  }
-  return `${input}.${signature.toString('base64url')}`
+  const input = `${grantHeader(config)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
+  return finishGrant(config, input, nowMs)
+}
+
+/** {@link createGrant} for a key in the process: always synchronous. Throws `jwt_sign_failed` for a config with a signer. */
+export function signGrant(config: ResolvedConfig, params: GrantParams, nowMs: number, jti?: string): string {
+  if (config.signer) throw new MaskinportenError('jwt_sign_failed', 'Signing the grant failed: a signer signs asynchronously; use createGrant')
+  return createGrant(config, params, nowMs, jti) as string
 }
 
 /**
  * Builds and signs the JWT grant that Maskinporten's token endpoint takes as `assertion`.
  *
- * Header `{alg: "RS256", kid}`; claims `aud` (the issuer), `iss` = `sub` = client id, `scope`, `iat`,
+ * Header `{alg: "RS256", kid}` (or `{alg: "RS256", x5c}` with a business certificate); claims `aud` (the issuer), `iss` = `sub` = client id, `scope`, `iat`,
  * `exp = iat + 119`, a random `jti`, and only when asked `authorization_details` (system user), `resource`,
  * `consumer_org`. A grant is single-use and lives 119 seconds. It is a credential: do not log it.
  *
@@ -249,5 +239,5 @@ export async function buildJwtGrant(
 ): Promise<string> {
   const resolved = resolveConfig(config)
   const params = grantParams(scope, opts)
-  return signGrant(resolved, params, (opts?.now ?? Date.now)())
+  return await createGrant(resolved, params, (opts?.now ?? Date.now)())
 }

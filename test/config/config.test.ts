@@ -144,7 +144,7 @@ test('configFromEnv: Wenche variables with the key file, NAIS JWK, inline PEM', 
 
     const nais = configFromEnv({ MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_CLIENT_JWK: JSON.stringify({ ...jwk, kid: 'nais-kid' }) })
     assert.equal(nais.kid, 'nais-kid')
-    assert.equal(resolveConfig(nais).key.asymmetricKeyType, 'rsa')
+    assert.equal(resolveConfig(nais).key?.asymmetricKeyType, 'rsa')
 
     const inline = configFromEnv({
       MASKINPORTEN_CLIENT_ID: 'c',

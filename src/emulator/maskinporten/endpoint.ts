@@ -62,7 +62,7 @@ async function answerToken(call: Call): Promise<'issued' | 'rejected'> {
   const now = state.now() / 1000
   const verdict =
     typeof assertion === 'string'
-      ? validateGrant(assertion, { issuer: state.issuer, now, clients: state.clients, replay: state.replay, consents: state.consents })
+      ? validateGrant(assertion, { issuer: state.issuer, now, clients: state.clients, replay: state.replay, consents: state.consents, anchors: state.anchors })
       : ({ ok: false, rejection: assertion } as const)
   if (!verdict.ok) {
     const { status = 400, retryAfterSeconds } = verdict.rejection

@@ -46,6 +46,7 @@ export const REJECT = {
     OPEN_MP_CODES.noKid,
   ),
   badX5c: grant(`${AUTH} Invalid JWT header x5c`, '123'),
+  wrongCertificateOrg: grant(OPEN_TEXTS.wrongCertificateOrg, '122'),
   badSignature: grant(`${AUTH} Invalid JWT signature`, '124'),
   expired: grant(`${AUTH} JWT is expired`, '130'),
   issuedInFuture: grant(`${AUTH} Issue time is after now`, '130'),

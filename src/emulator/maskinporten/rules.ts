@@ -9,6 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { parseOrgNummer } from '../../config/orgnummer.js'
 import { decodeJws, isGrantAlg, verifyJws, type DecodedJws } from '../jwt.js'
 import type { ClientKey, ClientRegistry, RegisteredClient } from '../registry.js'
+import { verifyCertificateGrant, type TrustAnchors } from './certificates.js'
 import type { ConsentGrant, ConsentRegistry } from './consent.js'
 import { checkAuthorizationDetails } from './details.js'
 import { REJECT, invalidScope, notDelegated, notGranted, replayMemoryFull, type Rejection } from './rejections.js'
@@ -34,6 +35,8 @@ export interface GrantContext {
   now: number
   clients: ClientRegistry
   replay: ReplayMemory
+  /** Trust anchors for business certificate (`x5c`) grants. */
+  anchors: TrustAnchors
   consents: ConsentRegistry
 }
 
@@ -48,6 +51,8 @@ export interface ValidGrant {
   /** The token's `aud`. */
   audience?: string | string[]
   pid?: string
+  /** `client_amr` of the token: set for business certificate grants. */
+  clientAmr?: 'virksomhetssertifikat'
 }
 
 /** The verdict on a grant. */
@@ -75,14 +80,16 @@ function wellFormedX5c(x5c: unknown): boolean {
   })
 }
 
-/** The client key a grant's header names. Business certificates are not emulated: a well-formed x5c is refused. */
-function selectKey(header: Record<string, unknown>, client: RegisteredClient, now: number): ClientKey {
+/** The key a grant's header names: a registered key by `kid`, or a business certificate's (`x5c`, certificates.ts). */
+function selectKey(header: Record<string, unknown>, client: RegisteredClient, ctx: GrantContext): Pick<ClientKey, 'key'> & { certificate?: true } {
   const { kid, x5c } = header
+  const now = ctx.now
   check(x5c === undefined || wellFormedX5c(x5c), REJECT.badX5c)
   if (kid === undefined) {
-    // x5c only: business certificates are not emulated, so a well-formed one is "not accepted" (MP-120).
-    check(x5c === undefined, REJECT.invalidCertificate)
-    throw new Rejected(REJECT.noKid)
+    check(x5c !== undefined, REJECT.noKid)
+    const verdict = verifyCertificateGrant(x5c as string[], client, ctx.anchors, now * 1000)
+    if (!verdict.ok) throw new Rejected(verdict.rejection)
+    return { key: verdict.key, certificate: true }
   }
   const key = typeof kid === 'string' ? client.keys.get(kid) : undefined
   check(key !== undefined, REJECT.unknownKid)
@@ -215,7 +222,7 @@ function validate(assertion: string, ctx: GrantContext): ValidGrant {
   checkHeader(header)
   const client = typeof claims.iss === 'string' ? ctx.clients.get(claims.iss) : undefined
   check(client !== undefined, REJECT.unknownClient)
-  const key = selectKey(header, client, ctx.now)
+  const key = selectKey(header, client, ctx)
   check(verifyJws(jws, header.alg as 'RS256', key.key), REJECT.badSignature)
   // Exactly the issuer string: not the token endpoint, not an array (docs/protocol.md §1).
   check(claims.aud === ctx.issuer, REJECT.badAudience)
@@ -225,6 +232,7 @@ function validate(assertion: string, ctx: GrantContext): ValidGrant {
   checkReplay(jws, client, ctx)
   const scopes = checkScopes(claims.scope, client)
   const grant: ValidGrant = { client, scopes }
+  if (key.certificate) grant.clientAmr = 'virksomhetssertifikat'
   if (claims.authorization_details !== undefined) {
     const forOrg = typeof claims.consumer_org === 'string' ? claims.consumer_org : client.orgNummer
     const details = checkAuthorizationDetails(claims.authorization_details, client, { consents: ctx.consents, forOrg, now: ctx.now })
