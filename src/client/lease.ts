@@ -8,55 +8,9 @@
  * answering nonsense) makes the process fetch for itself, so a broken store costs requests, never callers.
  */
 import { performance } from 'node:perf_hooks'
-import type { StoredToken } from './store.js'
+import { isThenable, type StoredToken, type TokenLease, type TokenLeaseHandle } from './store.js'
 
-/** True for a promise or promise-like (a store may use any promise library). */
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
-}
-
-/**
- * A lease once taken: the holder fetches, stores the token, then releases. Releasing must only remove this very
- * lease (compare-and-delete), never one another process took after this one expired.
- */
-export interface TokenLeaseHandle {
-  /** Gives the lease up. May fail: the lease then expires by itself. */
-  release(): Promise<void> | void
-}
-
-/**
- * The optional lease of a {@link TokenStore} shared between processes (Redis, a database, memcached ...). The store
- * chooses the lease's lifetime: long enough for one fetch, short enough that a holder that died (killed, its
- * machine gone) holds nobody up for long. A holder does not extend it: one that outlives it shares the work with
- * the next holder, which is what should happen when Maskinporten is slow.
- *
- * @example A store whose `lease` lives in a SQL table (sketch):
- * ```ts
- * const lease: TokenLease = {
- *   async acquire(key) {
- *     const owner = randomUUID()
- *     const taken = await db.tryInsertLease(key, owner, Date.now() + 5_000) // false while an unexpired one exists
- *     return taken ? { release: () => db.deleteLease(key, owner) } : undefined
- *   },
- *   async wait(key, timeoutMs) {
- *     const until = Date.now() + timeoutMs
- *     while (Date.now() < until && (await db.leaseAlive(key))) await sleep(25)
- *   },
- * }
- * ```
- */
-export interface TokenLease {
-  /**
-   * Tries to take the lease on `key`: a handle when this process may fetch, `undefined` while another process
-   * holds it. Throws (or rejects) when the store cannot tell: the caller then fetches for itself.
-   */
-  acquire(key: string): Promise<TokenLeaseHandle | undefined> | TokenLeaseHandle | undefined
-  /**
-   * Resolves once the lease on `key` is free (released or expired), or after `timeoutMs` (milliseconds) at the
-   * latest. Rejects when the store cannot tell.
-   */
-  wait(key: string, timeoutMs: number): Promise<void>
-}
+export type { TokenLease, TokenLeaseHandle } from './store.js'
 
 /**
  * The longest the cache hands to one {@link TokenLease.wait}: between two it looks at the store again (a token
