@@ -11,6 +11,7 @@ import { partyUrn } from '../config/fodselsnummer.js'
 import { finishGrant, grantHeader } from './resolve.js'
 import { normalizeOrgNummer, toIso6523 } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
+import { requestFields } from '../config/arguments.js'
 
 /** A grant lives this long (seconds). Maskinporten refuses `exp - iat > 120`; one second spare, as in Wenche. */
 export const GRANT_LIFETIME_SECONDS = 119
@@ -90,6 +91,8 @@ function isTarget(uri: string): boolean {
 export function grantParams(scope: string | readonly string[], options?: GrantOptions | null): GrantParams {
   const opts = options ?? {}
   if (typeof opts !== 'object') throw invalidConfig('options', 'must be an object')
+  // Each field of the right type (a throwing getter, a BigInt, a non-iterable resource: invalid_config) before use.
+  requestFields(opts, 'options')
   const isList = Array.isArray(scope) && scope.every((s: unknown) => typeof s === 'string')
   if (typeof scope !== 'string' && !isList) throw invalidConfig('scope', 'must be a string of scopes or a list of strings')
   const scopes = splitScopes(scope)
@@ -239,5 +242,7 @@ export async function buildJwtGrant(
 ): Promise<string> {
   const resolved = resolveConfig(config)
   const params = grantParams(scope, opts)
-  return await createGrant(resolved, params, (opts?.now ?? Date.now)())
+  const now: unknown = opts?.now ?? Date.now
+  if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now, false)}`)
+  return await createGrant(resolved, params, (now as () => number)())
 }

@@ -12,6 +12,7 @@ import type { ClientEvent } from '../../src/client/options.js'
 import { configFromEnv, resolveConfig } from '../../src/config/config.js'
 import { isMaskinportenError, MaskinportenError } from '../../src/errors/errors.js'
 import { getMaskinportenToken, getAltinnToken, getSystemuserToken } from '../../src/flows.js'
+import { buildJwtGrant } from '../../src/signing/grant.js'
 import { generateSigningKey, jwkThumbprint, publicJwk } from '../../src/signing/keys.js'
 import { parseDotenv, readDotenv, MAX_DOTENV_BYTES } from '../../src/cli/dotenv.js'
 import { cacheDir, FileTokenStore } from '../../src/cli/file-store.js'
@@ -89,6 +90,13 @@ test('TypeError nowhere: non-iterable resource, BigInt anywhere, null options, S
   await refused(() => generateSigningKey(null as never))
   await refused(() => publicJwk('not a key' as never))
   await refused(() => jwkThumbprint(null as never))
+})
+
+test('buildJwtGrant called directly: a non-iterable resource, a non-function now, a throwing getter are invalid_config', async () => {
+  const getter = Object.defineProperty({}, 'orgNummer', { get: () => { throw new Error(pem()) }, enumerable: true })
+  for (const opts of [{ resource: 5 }, { resource: { length: 1 } }, { now: 'soon' }, { now: 10n }, getter]) {
+    await refused(() => buildJwtGrant(testConfig(), 'a:b', opts as never))
+  }
 })
 
 test('a non-function now is refused up front, not reported later as maskinporten_request_failed', async () => {
