@@ -41,13 +41,16 @@ test('package.json: what a consumer gets besides the code', () => {
   assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} wenche-maskinporten contributors\n/)
   assert.ok(pkg.files.includes('LICENSE'))
   // TypeScript's old `moduleResolution: node` ignores `exports`: the subpath's types are mapped for it.
-  assert.deepEqual(pkg.typesVersions, { '*': { emulator: ['./dist/emulator/index.d.ts'] } })
+  // Every subpath with types is mapped, to the same declarations its export names.
+  const subpaths = Object.entries(pkg.exports as Record<string, { types?: string }>).filter(([name, target]) => name !== '.' && typeof target === 'object')
+  assert.deepEqual(pkg.typesVersions, { '*': Object.fromEntries(subpaths.map(([name, target]) => [name.slice(2), [target.types]])) })
+  assert.deepEqual(Object.keys(pkg.typesVersions['*']).sort(), ['emulator', 'redis'])
   // No placeholder: a repository field is added when the project has a public URL.
   if (pkg.repository !== undefined) assert.doesNotMatch(JSON.stringify(pkg.repository), /example|placeholder|<|TODO/i)
 })
 
 test('the published entry declarations bring Node\'s types along', () => {
-  for (const entry of ['dist/index.d.ts', 'dist/emulator/index.d.ts']) {
+  for (const entry of ['dist/index.d.ts', 'dist/emulator/index.d.ts', 'dist/stores/redis/index.d.ts']) {
     const text = readFileSync(join(ROOT, entry), 'utf8')
     assert.ok(text.startsWith('/// <reference types="node" preserve="true" />\n'), entry)
   }

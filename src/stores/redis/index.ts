@@ -1,3 +1,5 @@
+/// <reference types="node" preserve="true" />
+// Node's types for the published declarations: see src/index.ts.
 /**
  * `wenche-maskinporten/redis`: a `TokenStore` in Redis or Valkey, shared by every process of a service, with a
  * lease so that the fleet fetches each token once. Not imported by the package root: only those who use it load it.
