@@ -111,7 +111,7 @@ describe('vendor: system register', () => {
       { id: SYSTEM_ID, name: '' },
       { id: SYSTEM_ID, name: 'x', allowedRedirectUrls: ['http://example.com'] },
       { id: SYSTEM_ID, name: 'x', rights: [{ resource: [] }] },
-      { id: SYSTEM_ID, name: 'x', clientId: ['-----BEGIN PRIVATE KEY-----'] },
+      { id: SYSTEM_ID, name: 'x', clientId: [`-----BEGIN ${'PRIVATE'} KEY-----`] },
     ]) {
       const err = await rejection(f.vendor.ensureSystem(def as never))
       assert.equal(err.code, 'invalid_config', JSON.stringify(def))
