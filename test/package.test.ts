@@ -12,7 +12,7 @@ test('package.json: name, ESM, exports with types, bin, engines, no runtime depe
   assert.equal(pkg.type, 'module')
   assert.equal(pkg.exports['.'].types, './dist/index.d.ts')
   assert.equal(pkg.exports['.'].default, './dist/index.js')
-  assert.equal(pkg.bin.maskinporten, './dist/cli/main.js')
+  assert.equal(pkg.bin.maskinporten, './dist/cli/bin.cjs')
   assert.equal(pkg.engines.node, '>=20.19') // require() of ESM from CommonJS, unflagged
   assert.equal(pkg.scripts.prepare, 'npm run build')
   for (const script of ['test', 'demo', 'bench']) assert.ok(pkg.scripts[script], `npm run ${script}`)

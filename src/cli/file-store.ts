@@ -3,7 +3,8 @@
  * `MaskinportenClient` decides what is fresh enough, this only keeps tokens between runs. Under
  * `$XDG_CACHE_HOME/wenche-maskinporten` (or `~/.cache/...`): directory 0700, files 0600, each written to a
  * temporary file and renamed, so a reader never sees half a token. A file is named by the SHA-256 of the client's
- * store key; neither the key nor any key material goes into the file.
+ * store key; neither the key nor any key material goes into the file. What is trusted, and how a file is read, is
+ * shared with the run cache (cache-files.cts), which reads these files too.
  *
  * File names are predictable, so the store trusts only what no one else can have written: a real directory (not a
  * symlink) owned by this user with no group or other permissions, and in it regular files owned by this user with
@@ -11,29 +12,14 @@
  * a file that fails, or whose token claims more life than any real one has, is ignored.
  */
 import { createHash } from 'node:crypto'
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  type Stats,
-} from 'node:fs'
-import { homedir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, type Stats } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import type { TokenLease } from '../client/lease.js'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
+import { cacheDir, MAX_TOKEN_LIFETIME_MS, myUid, parseTokenFile, readOwnFile } from './cache-files.cjs'
 import { fileLease, isStaleLock, LOCK_PREFIX } from './file-lease.js'
-import { MAX_TOKEN_LIFETIME_MS } from '../exchange/limits.js'
-
-/** The cache's folder name under the user's cache directory. */
-const CACHE_DIR_NAME = 'wenche-maskinporten'
+import { RUN_PREFIX } from './run-cache.cjs'
 
 const PREFIX = 'token-'
 const SUFFIX = '.json'
@@ -42,26 +28,14 @@ const TEMP_SUFFIX = '.tmp'
 /** No real token lives longer than this (Maskinporten's live minutes, Altinn's 30 min): a file saying so is forged. */
 export { MAX_TOKEN_LIFETIME_MS }
 
-/** A token file is a few hundred bytes to a few KB; anything larger is not ours. */
-const MAX_FILE_BYTES = 64 * 1024
+/** The cache directory for an environment (`XDG_CACHE_HOME`, else `HOME/.cache`): see cache-files.cts. */
+export { cacheDir }
 
 /** Default {@link FileTokenStoreOptions.leaseMs}: longer than a run's whole retry deadline (10 s). */
 export const DEFAULT_FILE_LEASE_MS = 15_000
 
 /** `logout` leaves a temporary file younger than this: another run is about to rename it into place. */
 export const TEMP_FILE_GRACE_MS = 10_000
-
-/**
- * The cache directory for an environment (`XDG_CACHE_HOME`, else `HOME/.cache`). A relative `XDG_CACHE_HOME` is
- * ignored, as the XDG Base Directory spec says (it would write tokens into whatever directory a command runs in).
- *
- * @see https://specifications.freedesktop.org/basedir-spec/latest/
- */
-export function cacheDir(env: Record<string, string | undefined>): string {
-  const xdg = env.XDG_CACHE_HOME?.trim()
-  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME?.trim() || homedir(), '.cache')
-  return join(base, CACHE_DIR_NAME)
-}
 
 /** Most directories made on the way to the cache directory: a real path needs two or three. */
 const MAX_DIRS_MADE = 16
@@ -96,32 +70,6 @@ function makeDirs(dir: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
   }
-}
-
-function isStoredToken(value: unknown): value is StoredToken {
-  const v = value as Partial<StoredToken> | null
-  return (
-    typeof v?.accessToken === 'string' &&
-    typeof v.tokenType === 'string' &&
-    typeof v.scope === 'string' &&
-    typeof v.obtainedAt === 'number' &&
-    typeof v.expiresAt === 'number'
-  )
-}
-
-/** This process's user id, or undefined where there is none (Windows: ownership is not checked there). */
-function myUid(): number | undefined {
-  return typeof process.getuid === 'function' ? process.getuid() : undefined
-}
-
-/** Why `stats` is not something only this user can have written, or undefined when it is. */
-function foreign(stats: Stats): string | undefined {
-  const uid = myUid()
-  if (uid !== undefined && stats.uid !== uid) return `owned by another user (uid ${stats.uid})`
-  if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
-    return `open to other users (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`
-  }
-  return undefined
 }
 
 /** Options of {@link FileTokenStore}. */
@@ -161,30 +109,27 @@ export class FileTokenStore implements TokenStore {
    */
   get(key: string): StoredToken | undefined {
     if (!this.#trustedDir(false)) return undefined
-    const text = this.#readOwnFile(this.#fileOf(key))
-    if (text === undefined) return undefined
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return undefined
-    }
-    if (!isStoredToken(value)) return undefined
-    const now = this.#now()
-    const lifetime = value.expiresAt - value.obtainedAt
-    if (!(lifetime > 0 && lifetime <= MAX_TOKEN_LIFETIME_MS)) return undefined
-    return value.expiresAt > now ? value : undefined
+    const text = readOwnFile(join(this.dir, this.fileNameOf(key)))
+    return text === undefined ? undefined : parseTokenFile(text, this.#now())
+  }
+
+  /**
+   * The name of the file `key`'s token is kept in (no directory): `token-` and the SHA-256 of the key, so that
+   * neither the key nor anything in it shows in a file name.
+   */
+  fileNameOf(key: string): string {
+    return `${PREFIX}${createHash('sha256').update(key).digest('hex')}${SUFFIX}`
   }
 
   /** Writes the token atomically (temporary file 0600, then rename), making the directory (0700) if need be. */
   set(key: string, token: StoredToken): void {
     if (!this.#trustedDir(true)) return
-    writeFileAtomically(this.#fileOf(key), `${JSON.stringify(token)}\n`, 0o600)
+    writeFileAtomically(join(this.dir, this.fileNameOf(key)), `${JSON.stringify(token)}\n`, 0o600)
   }
 
   delete(key: string): void {
     if (!this.#trustedDir(false)) return
-    rmSync(this.#fileOf(key), { force: true })
+    rmSync(join(this.dir, this.fileNameOf(key)), { force: true })
   }
 
   /** Removes every token (and left-over temporary files), as {@link removeAll} does. */
@@ -193,8 +138,8 @@ export class FileTokenStore implements TokenStore {
   }
 
   /**
-   * Removes every token, temporary files old enough to be left-overs (a younger one is another run's write in
-   * progress) and locks nobody holds any more (a live run's lock stays). Returns how many tokens were removed. A
+   * Removes every token, the run cache's notes (run-cache.cts), temporary files old enough to be left-overs (a
+   * younger one is another run's write in progress) and locks nobody holds any more (a live run's lock stays). Returns how many tokens were removed. A
    * directory that cannot be trusted is left alone.
    */
   removeAll(): number {
@@ -208,7 +153,8 @@ export class FileTokenStore implements TokenStore {
     let removed = 0
     for (const name of names) {
       if (name.startsWith(LOCK_PREFIX) && isStaleLock(join(this.dir, name), this.#leaseMs)) rmSync(join(this.dir, name), { force: true })
-      if (!name.startsWith(PREFIX)) continue
+      const token = name.startsWith(PREFIX)
+      if (!token && !name.startsWith(RUN_PREFIX)) continue
       const file = join(this.dir, name)
       if (name.endsWith(TEMP_SUFFIX)) {
         let mtimeMs: number
@@ -220,7 +166,7 @@ export class FileTokenStore implements TokenStore {
         if (Date.now() - mtimeMs < TEMP_FILE_GRACE_MS) continue
       }
       rmSync(file, { force: true })
-      if (name.endsWith(SUFFIX)) removed++
+      if (token && name.endsWith(SUFFIX)) removed++
     }
     return removed
   }
@@ -270,27 +216,4 @@ export class FileTokenStore implements TokenStore {
     return true
   }
 
-  /** The file's text when it is a regular file of ours that no one else can write or read; else undefined. */
-  #readOwnFile(file: string): string | undefined {
-    let fd: number
-    try {
-      // No following a symlink; no waiting on a FIFO: what is opened is checked before it is read.
-      fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0))
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'ELOOP' || code === 'EMLINK') return undefined
-      throw err
-    }
-    try {
-      const stats = fstatSync(fd)
-      if (!stats.isFile() || foreign(stats) !== undefined || stats.size > MAX_FILE_BYTES) return undefined
-      return readFileSync(fd, 'utf8')
-    } finally {
-      closeSync(fd)
-    }
-  }
-
-  #fileOf(key: string): string {
-    return join(this.dir, `${PREFIX}${createHash('sha256').update(key).digest('hex')}${SUFFIX}`)
-  }
 }

@@ -17,12 +17,8 @@ export function describeScopes(scope: string): string {
   return items.every((item) => SCOPE.test(item) && describeValue(item).startsWith('"')) ? JSON.stringify(scope) : whole
 }
 
-/** `2026-03-01T12:00:00.000Z (in 119 s)`, or `(61 s ago)` for a time past. */
-export function describeTime(epochMs: number, nowMs: number): string {
-  const seconds = Math.round((epochMs - nowMs) / 1000)
-  const relative = seconds >= 0 ? `in ${seconds} s` : `${-seconds} s ago`
-  return `${new Date(epochMs).toISOString()} (${relative})`
-}
+/** `2026-03-01T12:00:00.000Z (in 119 s)`, or `(61 s ago)` for a time past: kept with the run cache's files. */
+export { describeTime } from './cache-files.cjs'
 
 /** The outcome of one check: passed, failed (with the fix), or not run. */
 export type CheckStatus = 'ok' | 'fail' | 'skip'

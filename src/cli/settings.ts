@@ -73,6 +73,8 @@ export interface Settings {
   sources: Record<string, Source>
   /** The `.env` file that was read, if any. */
   dotenvPath?: string
+  /** Its variables as read (null when there was none): what the run cache (run-cache.cts) keys a run by. */
+  dotenvValues: Record<string, string> | null
   cwd: string
 }
 
@@ -117,7 +119,7 @@ export function loadSettings(flags: Record<string, string>, ctx: Pick<CliContext
     ['.env', dotenv?.values ?? {}],
   ]
   const keyLayer = layers.find(([, vars]) => KEY_VARIABLES.some((name) => present(vars[name])))
-  const settings: Settings = { vars: {}, sources: {}, cwd: ctx.cwd }
+  const settings: Settings = { vars: {}, sources: {}, dotenvValues: dotenv?.values ?? null, cwd: ctx.cwd }
   if (dotenv) settings.dotenvPath = dotenv.path
   // Lowest precedence first, so that each layer overwrites the ones below it.
   for (const [source, vars] of [...layers].reverse()) {

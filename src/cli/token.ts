@@ -3,7 +3,6 @@
  * Everything else goes to stderr. The token comes from the library's `MaskinportenClient`, with its tokens kept in
  * files between runs (file-store.ts) unless `--no-cache`.
  */
-import { statSync } from 'node:fs'
 import type { ClientEvent } from '../client/options.js'
 import type { RetryOptions } from '../client/retry.js'
 import { cacheKeysFor, type CacheKeys } from '../client/cache-keys.js'
@@ -12,15 +11,15 @@ import type { TokenResult } from '../client/token-result.js'
 import type { ResolvedConfig } from '../config/config.js'
 import { grantParams } from '../signing/grant.js'
 import type { CliContext } from './context.js'
+import { writeFileAtomically } from './atomic-file.js'
+import { describeTime, isOwnDir, keyFileWarning, MARGIN_MS, tokenResponse } from './cache-files.cjs'
 import { cacheDir, FileTokenStore } from './file-store.js'
-import { describeScopes, describeTime } from './output.js'
+import { describeScopes } from './output.js'
 import { describeParty } from '../config/fodselsnummer.js'
+import { noteText, runFile, runKey } from './run-cache.cjs'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, type Settings } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, type TokenRequest } from './token-request.js'
 import { parseFlags } from './usage.js'
-
-/** A cached token is used only while more than this is left (milliseconds): the caller needs time to use it. */
-const MARGIN_MS = 30_000
 
 /**
  * Someone is waiting at a prompt: a few quick retries of what another attempt may cure (no answer, 5xx, 429), then
@@ -67,7 +66,9 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
     return 0
   }
   const { settings, request, config, resolved } = prepareRequest('token', values, ctx)
-  warnIfKeyFileOpen(settings, ctx)
+  const keyFile = keyFileOf(settings)?.path
+  const warning = keyFile === undefined ? undefined : keyFileWarning(keyFile)
+  if (warning !== undefined) ctx.err(warning)
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const { consent } = request.grant
@@ -87,10 +88,11 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   } catch {
     cached = undefined // the client reads it again, and warns about the cache it cannot use
   }
+  const json = values.json === true
   if (cached !== undefined && ctx.now() < cached.expiresAt - MARGIN_MS) {
-    const result = { ...cached, expiresIn: Math.max(0, Math.round((cached.expiresAt - ctx.now()) / 1000)) }
     ctx.err(`Cached: ${what}${org}, expires ${describeTime(cached.expiresAt, ctx.now())}\n`)
-    ctx.out(`${values.json === true ? JSON.stringify(responseOf(result)) : cached.accessToken}\n`)
+    ctx.out(`${json ? JSON.stringify(tokenResponse(cached, ctx.now())) : cached.accessToken}\n`)
+    if (store) leaveRunNote(store, argv, ctx, settings, { token: store.fileNameOf(altinn ? keys.altinnKey : keys.key), json, what: `${what}${org}`, keyFile: keyFile ?? null })
     return 0
   }
   const { MaskinportenClient } = await import('../client/client.js')
@@ -127,27 +129,25 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   }
   const expires = `expires ${describeTime(token.expiresAt, ctx.now())}`
   ctx.err(fetched ? `Got ${what}, ${expires}\n` : `Cached: ${what}${org}, ${expires}\n`)
-  ctx.out(`${values.json === true ? JSON.stringify(responseOf(token)) : token.accessToken}\n`)
+  ctx.out(`${json ? JSON.stringify(tokenResponse(token, ctx.now())) : token.accessToken}\n`)
+  if (store) leaveRunNote(store, argv, ctx, settings, { token: store.fileNameOf(altinn ? keys.altinnKey : keys.key), json, what: `${what}${org}`, keyFile: keyFile ?? null })
   return 0
 }
 
 /**
- * One warning on stderr when the key file can be read by other users (doctor fails on it; `token` still works, as
- * a key that has been readable is best replaced, not refused at the moment a token is needed).
+ * Leaves the run cache's note for this run (run-cache.cts): the next run with the same arguments, variables,
+ * `.env` and directory prints the same token file's token without loading any of this. A note that cannot be
+ * written only makes the next run take the long way again.
  */
-function warnIfKeyFileOpen(settings: Settings, ctx: CliContext): void {
-  if (process.platform === 'win32') return
-  const file = keyFileOf(settings)
-  if (file === undefined) return
-  let mode: number
+function leaveRunNote(store: FileTokenStore, args: string[], ctx: CliContext, settings: Settings, note: Parameters<typeof noteText>[0]): void {
+  // Only where the store itself would write: a directory no one else can have planted a note in.
+  if (!isOwnDir(store.dir)) return
   try {
-    mode = statSync(file.path).mode & 0o777
+    const key = runKey({ args, env: ctx.env, cwd: settings.cwd, dotenv: settings.dotenvValues })
+    writeFileAtomically(runFile(store.dir, key), noteText(note), 0o600)
   } catch {
-    return // read already, by configFromEnv; a file gone since is not this warning's business
+    // The token was printed; the note is only a shortcut.
   }
-  if ((mode & 0o077) === 0) return
-  const octal = mode.toString(8).padStart(4, '0')
-  ctx.err(`Warning: the key file ${file.path} is open to other users (mode ${octal}): chmod 600 ${file.path}\n`)
 }
 
 /**
@@ -183,13 +183,3 @@ function retryNote(event: Extract<ClientEvent, { type: 'retry' }>): string {
   return `${service} ${what} on attempt ${event.attempt}; trying again in ${(event.delayMs / 1000).toFixed(1)} s\n`
 }
 
-/** The token response as `--json` prints it: `expires_at` in epoch seconds. */
-function responseOf(token: Pick<TokenResult, 'accessToken' | 'tokenType' | 'expiresIn' | 'expiresAt' | 'scope'>): Record<string, string | number> {
-  return {
-    access_token: token.accessToken,
-    token_type: token.tokenType,
-    expires_in: token.expiresIn,
-    expires_at: Math.floor(token.expiresAt / 1000),
-    scope: token.scope,
-  }
-}

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { ROOT } from '../support/paths.ts'
 
 /** The built bin, as package.json's `bin.maskinporten` names it. */
-export const BIN = resolve(ROOT, 'dist/cli/main.js')
+export const BIN = resolve(ROOT, 'dist/cli/bin.cjs')
 
 const CLI_SOURCES = resolve(ROOT, 'src/cli')
 let staleWarned = false

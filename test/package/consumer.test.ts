@@ -84,7 +84,7 @@ after(() => emu?.close())
 test('the tarball: dist without source maps or CLI declarations, LICENSE and README; installs with no dependency', () => {
   const files = packed.files.map((f) => f.path)
   assert.ok(files.includes('LICENSE') && files.includes('README.md') && files.includes('package.json'))
-  assert.ok(files.includes('dist/index.d.ts') && files.includes('dist/emulator/index.d.ts') && files.includes('dist/cli/main.js'))
+  assert.ok(files.includes('dist/index.d.ts') && files.includes('dist/emulator/index.d.ts') && files.includes('dist/cli/bin.cjs') && files.includes('dist/cli/main.js'))
   assert.deepEqual(files.filter((f) => f.endsWith('.map')), [], 'no source maps (their sources are not shipped)')
   assert.deepEqual(files.filter((f) => f.startsWith('dist/cli/') && f.endsWith('.d.ts')), [], 'no CLI declarations')
   assert.deepEqual(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f)), [])

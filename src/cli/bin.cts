@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `maskinporten` bin. A repeated `maskinporten token` is answered by the run cache (run-cache.cts) before
+ * anything else is loaded; every other run, and a token run the run cache cannot answer, loads the command line
+ * (main.ts). CommonJS, and the short way writes with `fs.writeSync` rather than through `process.stdout`: an ES
+ * module entry, or setting up the stdio streams, costs as much as the whole short way (BENCHMARKS.md).
+ */
+import fs = require('node:fs')
+import runCache = require('./run-cache.cjs')
+
+/**
+ * Writes all of `text` to `fd` (1 or 2). A closed pipe on stdout (`maskinporten token | head -c 10`) is the
+ * reader's choice, not a failure: the run ends quietly. A pipe that cannot take more just now is handed to the
+ * stream, which waits for it.
+ */
+function write(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text, 'utf8')
+  let done = 0
+  try {
+    while (done < bytes.length) done += fs.writeSync(fd, bytes, done)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EPIPE') {
+      if (fd === 1) process.exit(0)
+      return
+    }
+    if (code !== 'EAGAIN') throw err
+    ;(fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(done))
+  }
+}
+
+const argv = process.argv.slice(2)
+const args = argv[0] === '--debug' ? argv.slice(1) : argv
+const io = {
+  env: process.env,
+  cwd: process.cwd(),
+  now: Date.now,
+  out: (text: string): void => write(1, text),
+  err: (text: string): void => write(2, text),
+}
+
+if (!(args[0] === 'token' && runCache.answerFromRunCache(args.slice(1), io))) {
+  import('./main.js').catch((err: unknown) => {
+    process.stderr.write(`maskinporten: cannot load the command line: ${err instanceof Error ? err.message : 'unknown error'}\n`)
+    process.exitCode = 1
+  })
+}
