@@ -4,7 +4,9 @@
  * (see settings.ts).
  */
 import { MaskinportenError, safeCause } from '../errors/errors.js'
-import { DOTENV_FILE, MAX_DOTENV_BYTES, readDotenvFile, scanDotenv } from './dotenv-text.cjs'
+import { dotenvText } from './short-way.js'
+
+const { DOTENV_FILE, MAX_DOTENV_BYTES, readDotenvFile, scanDotenv } = dotenvText
 
 export { DOTENV_FILE, MAX_DOTENV_BYTES }
 

@@ -17,9 +17,11 @@ import { dirname, join, resolve } from 'node:path'
 import type { TokenLease } from '../client/lease.js'
 import type { StoredToken, TokenStore } from '../client/store.js'
 import { writeFileAtomically } from './atomic-file.js'
-import { cacheDir, MAX_TOKEN_LIFETIME_MS, myUid, parseTokenFile, readOwnFile } from './cache-files.cjs'
 import { fileLease, isStaleLock, LOCK_PREFIX } from './file-lease.js'
-import { RUN_PREFIX } from './run-cache.cjs'
+import { cacheFiles, runCache } from './short-way.js'
+
+const { cacheDir, MAX_TOKEN_LIFETIME_MS, myUid, parseTokenFile, readOwnFile } = cacheFiles
+const { RUN_PREFIX } = runCache
 
 const PREFIX = 'token-'
 const SUFFIX = '.json'

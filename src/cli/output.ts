@@ -2,6 +2,7 @@
  * How results read: times as ISO dates with the seconds left, check lines with ✓ and ✗, scopes quoted.
  */
 import { describeValue } from '../errors/errors.js'
+import { cacheFiles } from './short-way.js'
 
 /** One scope as Maskinporten names them (`prefix:name`, `altinn:authentication/systemuser.request.read`). */
 const SCOPE = /^[\w.-]+:[\w.:/-]+$/
@@ -18,7 +19,7 @@ export function describeScopes(scope: string): string {
 }
 
 /** `2026-03-01T12:00:00.000Z (in 119 s)`, or `(61 s ago)` for a time past: kept with the run cache's files. */
-export { describeTime } from './cache-files.cjs'
+export const describeTime = cacheFiles.describeTime
 
 /** The outcome of one check: passed, failed (with the fix), or not run. */
 export type CheckStatus = 'ok' | 'fail' | 'skip'

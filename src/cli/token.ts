@@ -12,14 +12,16 @@ import type { ResolvedConfig } from '../config/config.js'
 import { grantParams } from '../signing/grant.js'
 import type { CliContext } from './context.js'
 import { writeFileAtomically } from './atomic-file.js'
-import { describeTime, isOwnDir, keyFileWarning, MARGIN_MS, tokenResponse } from './cache-files.cjs'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes } from './output.js'
 import { describeParty } from '../config/fodselsnummer.js'
-import { noteText, runFile, runKey } from './run-cache.cjs'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, type Settings } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, type TokenRequest } from './token-request.js'
+import { cacheFiles, runCache } from './short-way.js'
 import { parseFlags } from './usage.js'
+
+const { describeTime, isOwnDir, keyFileWarning, MARGIN_MS, tokenResponse } = cacheFiles
+const { noteText, runFile, runKey } = runCache
 
 /**
  * Someone is waiting at a prompt: a few quick retries of what another attempt may cure (no answer, 5xx, 429), then
