@@ -56,6 +56,11 @@ export function rawResponseHeaders(raw: readonly string[]): ResponseHeaders {
 /**
  * True for a WHATWG `Headers`, told by its tag: `instanceof Headers` would load Node's fetch implementation only to
  * answer no.
+ *
+ * @example
+ * ```ts
+ * const headers = isFetchHeaders(res.headers) ? res.headers : new Headers([...res.headers.entries()])
+ * ```
  */
 export function isFetchHeaders(headers: ResponseHeaders): headers is Headers {
   return Object.prototype.toString.call(headers) === '[object Headers]'

@@ -56,6 +56,11 @@ export interface NodeAnswer {
 /**
  * Node's http client refused the request before sending anything (an invalid header name or value, a URL it cannot
  * send to). Its message names the `code` only: Node's own message may quote the value, which may be a secret.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof RequestNotSentError) console.error(err.code) // 'ERR_INVALID_CHAR'
+ * ```
  */
 export class RequestNotSentError extends Error {
   readonly code: string
