@@ -1,7 +1,11 @@
 // MaskinportenClient against the physical limits: signing per fetch against a bare crypto.sign, a cache hit against
 // a full loopback flow (the seed's way: a new token per call), requests for 10 000 concurrent callers, and heap per
-// cached token with 10 000 orgs cached. Run alone with `npm run bench -- client`.
+// cached token with 10 000 orgs cached, and a cold library call in a fresh process against a bare Node start (its
+// sender loads neither undici nor web streams). CLIENT_BENCH_BEFORE=/path/to/an/older/dist/index.js times that
+// build's cold call too, in the same rounds. Run alone with `npm run bench -- client`.
+import { spawn } from 'node:child_process'
 import { randomUUID, sign } from 'node:crypto'
+import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { MaskinportenClient } from '../src/client/client.js'
@@ -11,6 +15,7 @@ import { getAltinnToken, getMaskinportenToken } from '../src/flows.js'
 import { grantParams, signGrant } from '../src/signing/grant.js'
 import { generateSigningKey } from '../src/signing/keys.js'
 import { isValidOrgNummer } from '../src/config/orgnummer.js'
+import { ROOT } from '../test/support/paths.js'
 
 const CUSTOMER = '310702641'
 const SCOPE = 'altinn:instances.read altinn:instances.write'
@@ -40,6 +45,20 @@ function gc(): () => void {
   setFlagsFromString('--expose-gc')
   return runInNewContext('gc') as () => void
 }
+
+/** Milliseconds from spawn to exit of `node args`, in a clean environment plus `env`; fails on a non-zero exit. */
+function timed(args: string[], env: Record<string, string>): Promise<number> {
+  const start = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - start) / 1e6) : reject(new Error(`exited ${code}: ${stderr}`))))
+  })
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 /** `count` valid org numbers (mod 11), none of them the customer of the other measurements. */
 function orgNumbers(count: number): string[] {
@@ -108,6 +127,26 @@ export default async function bench(): Promise<void> {
     const perEntry = (process.memoryUsage().heapUsed - heapBefore) / orgs.length
     line(`heap per cached token, 10 000 orgs (token ${size} chars)`, `${(perEntry / 1024).toFixed(2)} KiB (${(perEntry - size).toFixed(0)} B beyond the token's own characters)`)
     many.close()
+
+    // 5. A cold library call: a fresh process imports the package, gets one token from the emulator, exits.
+    //    Alternating rounds against a bare start; medians.
+    const builds = [{ name: 'this build', index: join(ROOT, 'dist', 'index.js'), ms: [] as number[] }]
+    if (process.env.CLIENT_BENCH_BEFORE) builds.push({ name: 'before', index: process.env.CLIENT_BENCH_BEFORE, ms: [] })
+    const script = (index: string): string =>
+      `const { getMaskinportenToken } = await import(${JSON.stringify(index)}); await getMaskinportenToken(JSON.parse(process.env.COLD_CONFIG), ${JSON.stringify(SCOPE)})`
+    const env = { COLD_CONFIG: JSON.stringify(config) }
+    const bare: number[] = []
+    for (let round = 0; round < 15; round++) {
+      const order = round % 2 === 0 ? builds : [...builds].reverse()
+      bare.push(await timed(['-e', ''], env))
+      for (const build of order) build.ms.push(await timed(['--input-type=module', '-e', script(build.index)], env))
+    }
+    const b = median(bare)
+    line("node -e '' (15 rounds, median)", `${b.toFixed(1)} ms`)
+    for (const build of builds) {
+      const m = median(build.ms)
+      line(`${build.name}: cold getMaskinportenToken process, median`, `${m.toFixed(1)} ms  → ${(m / b).toFixed(2)}× bare, +${(m - b).toFixed(1)} ms`)
+    }
   } finally {
     await emu.close()
   }

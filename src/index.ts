@@ -85,6 +85,7 @@ export {
   type AuthenticatedMethod,
   type AuthenticatedFetchDeps,
 } from './client/authenticated-fetch.js'
+export { type ResponseHeaders } from './http/headers.js'
 export { AltinnVendorClient } from './vendor/client.js'
 export { type AltinnVendorClientOptions } from './vendor/options.js'
 export { systemIdFor, resourceRight } from './vendor/ids.js'

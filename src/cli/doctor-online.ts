@@ -119,7 +119,7 @@ async function checkMetadata(report: Report, issuer: string): Promise<void> {
   checkClock(report, res.headers, sentAt, receivedAt)
 }
 
-function checkClock(report: Report, headers: Headers, sentAt: number, receivedAt: number): void {
+function checkClock(report: Report, headers: Parameters<typeof serverTimeOf>[0], sentAt: number, receivedAt: number): void {
   const serverTime = serverTimeOf(headers)
   if (serverTime === undefined) {
     report.skip('clock', 'the server sent no Date header to compare with')

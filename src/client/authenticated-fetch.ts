@@ -4,6 +4,7 @@
  * one more try when the API answers 401 (the cached token was revoked, or the API's clock is ahead of ours).
  */
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
+import { isFetchHeaders, type ResponseHeaders } from '../http/headers.js'
 import { send } from '../http/send.js'
 import type { GetTokenOptions } from './options.js'
 
@@ -33,6 +34,9 @@ export interface AuthenticatedRequestInit {
   service?: string
 }
 
+// Set by AuthenticatedResponse's static block: the one reader of its private headers outside the class.
+let headersOf: (res: AuthenticatedResponse) => ResponseHeaders
+
 /**
  * An answer read to the end (within {@link AuthenticatedRequestInit.maxBodyBytes}). Like a `Response`, but its body
  * is already read: `text()` and `json()` may be called any number of times. Redirects are not followed (the token
@@ -43,21 +47,34 @@ export class AuthenticatedResponse {
   readonly status: number
   /** True for 2xx. */
   readonly ok: boolean
-  /** The answer's headers. */
-  readonly headers: Headers
   /** The URL asked. */
   readonly url: string
   /** True when the first answer was 401 and this is the answer to the retry with a fresh token. */
   readonly retriedAfter401: boolean
   readonly #body: string
+  readonly #raw: ResponseHeaders
+  #headers: Headers | undefined
 
-  constructor(status: number, headers: Headers, body: string, url: string, retriedAfter401: boolean) {
+  /** @param headers a `Headers`, or any read-only view of the answer's headers (made into a `Headers` when read). */
+  constructor(status: number, headers: Headers | ResponseHeaders, body: string, url: string, retriedAfter401: boolean) {
     this.status = status
     this.ok = status >= 200 && status < 300
-    this.headers = headers
+    this.#raw = headers
     this.url = url
     this.retriedAfter401 = retriedAfter401
     this.#body = body
+  }
+
+  /**
+   * The answer's headers. Made on first read: a `Headers` loads Node's fetch implementation, which a process that
+   * never reads them need not pay for.
+   */
+  get headers(): Headers {
+    return (this.#headers ??= isFetchHeaders(this.#raw) ? this.#raw : new Headers([...this.#raw.entries()]))
+  }
+
+  static {
+    headersOf = (res) => res.#raw
   }
 
   /** The body as text. */
@@ -80,6 +97,17 @@ export class AuthenticatedResponse {
   }
 }
 
+/**
+ * The headers of an answer as read, without making a `Headers` of them (for this package's own readers).
+ *
+ * @example
+ * ```ts
+ * retryAfterMsOf(answerHeaders(res))
+ * ```
+ */
+export function answerHeaders(res: AuthenticatedResponse): ResponseHeaders {
+  return headersOf(res)
+}
 /** What {@link authenticatedFetch} needs from its owner (a `MaskinportenClient`). */
 export interface AuthenticatedFetchDeps {
   /** A token for these options (cached; `forceRefresh` for a fresh one). */
@@ -124,6 +152,8 @@ export async function authenticatedFetch(
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(init.headers ?? {})) {
     if (name.toLowerCase() === 'authorization') throw invalidConfig('headers', 'must not hold authorization: the token is set by the call')
+    // Never quoted: a header value may be a credential of its own.
+    if (typeof value !== 'string') throw invalidConfig('headers', `must map names to strings; ${describeValue(name)} is ${value === null ? 'null' : typeof value}`)
     headers[name] = value
   }
   const maxBodyBytes = init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES

@@ -371,6 +371,7 @@ export class MaskinportenClient {
         const signing = this.#config.signer ? { ...this.#config, timeoutMs: this.#timeoutMs(deadline), signal } : this.#config
         const grant = await createGrant(signing, target.params, sentAt + this.#offsetMs)
         if (this.#config.certificate) this.#warnCertificate(target.key, sentAt)
+        this.#requesting(target.key, 'token', flight)
         const res = await requestToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, grant, { signal })
         const expiresAt = sentAt + res.expires_in * 1000 // relative to our clock: skew cannot shorten or stretch it
         this.#checkFresh('Maskinporten', 'maskinporten_error', sentAt, expiresAt)
@@ -409,7 +410,10 @@ export class MaskinportenClient {
       attempt: async (deadline, signal) => {
         let mp = await maskinporten(deadline, false)
         let sentAt = this.#now()
-        const exchange = (): Promise<string> => exchangeForAltinnToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, mp.accessToken, { signal })
+        const exchange = (): Promise<string> => {
+          this.#requesting(target.altinnKey, 'exchange', flight)
+          return exchangeForAltinnToken({ ...this.#config, timeoutMs: this.#timeoutMs(deadline) }, mp.accessToken, { signal })
+        }
         let token: string
         try {
           token = await exchange()
@@ -426,6 +430,11 @@ export class MaskinportenClient {
       },
       correct: () => false,
     })
+  }
+
+  /** The `request` event: one request of `flight` is about to be sent. */
+  #requesting(key: string, endpoint: ClientEndpoint, flight: Flight): void {
+    this.#emit?.({ type: 'request', key, endpoint, attempt: flight.attempts, background: !flight.foreground })
   }
 
   /** The `certificate-expiring` event, at most once a day: a certificate's renewal takes its issuer days. */

@@ -49,6 +49,13 @@ export type ClientEndpoint = 'token' | 'exchange'
  */
 export type ClientEvent =
   | { type: 'hit'; key: string; expiresAt: number }
+  /**
+   * A request is about to be sent to the token endpoint or the exchange (a grant is signed by then), `attempt`
+   * counted as in the `retry`, `fetched` and `failed` events that follow. One per request: each retry says it
+   * again, as does the exchange's second try with a fresh Maskinporten token after a 401. For progress output
+   * ("asking Maskinporten ...") without wrapping `fetch`.
+   */
+  | { type: 'request'; key: string; endpoint: ClientEndpoint; attempt: number; background: boolean }
   | { type: 'fetched'; key: string; endpoint: ClientEndpoint; attempt: number; status: 200; durationMs: number; expiresAt: number; background: boolean }
   | {
       type: 'retry'

@@ -10,6 +10,7 @@ import { bodyShape, cap, markFinal, MaskinportenError, safeBody, scrub } from '.
 import { isTokenText, MAX_TOKEN_LIFETIME_MS } from './limits.js'
 import { maskinportenHint } from '../errors/hints.js'
 import { parseJson, retryAfterMsOf, send, serverTimeOf, type HttpResponse } from '../http/send.js'
+import type { ResponseHeaders } from '../http/headers.js'
 
 /** RFC 7523's grant type. */
 export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
@@ -76,10 +77,10 @@ const MAX_SCOPE_CHARS = 8 * 1024
  *
  * @example
  * ```ts
- * mediaTypeOf(new Headers({ 'content-type': 'text/html; charset=utf-8' })) // 'text/html'
+ * mediaTypeOf(res.headers) // 'text/html' for `content-type: text/html; charset=utf-8`
  * ```
  */
-export function mediaTypeOf(headers: Headers): string {
+export function mediaTypeOf(headers: ResponseHeaders): string {
   const raw = headers.get('content-type')
   if (raw === null || raw.trim() === '') return 'no content type'
   const type = raw.split(';')[0]!.trim().toLowerCase()

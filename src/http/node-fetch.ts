@@ -1,26 +1,17 @@
 /**
- * The default way requests are sent: a `fetch`-compatible function on `node:http`/`node:https` with keep-alive
- * agents. Node's global `fetch` (undici) costs ~170 ms on its first use in a process (most of it compiling its HTTP
- * parser, partly at exit), which a command-line run that makes one or two requests pays in full; `node:http` is
- * part of Node's startup snapshot. The answer is a real `Response` built from the socket's stream, so callers read
- * it exactly as they would a `fetch` answer. `config.fetch` still overrides it (proxies, instrumentation, tests).
+ * A `fetch`-compatible function on `node:http`/`node:https` with the default sender's keep-alive agents, for code
+ * that wants to wrap a `fetch` (the command line's progress output). The package's own requests do not go through
+ * it: `send()` speaks node:http itself (node-sender.ts), without the `Response` and web streams this builds. The
+ * answer is a real `Response` built from the socket's stream, so callers read it as they would a `fetch` answer.
  *
  * What it supports is what this package sends: string or URL input, `method`, `headers`, a string, bytes or
  * `URLSearchParams` body, `signal`. Redirects are never followed (the package asks for `redirect: 'manual'`).
  * Anything else (a `Request` object, a stream body) is handed to the global `fetch`.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { Readable } from 'node:stream'
-
-// Keep-alive: the Altinn exchange right after the token request (same host with the emulator, and a long-lived
-// service's repeated requests) reuse the connection. Idle sockets are unref'd by the agent, so they never hold a
-// process open, and are dropped after 4 s (or the server's Keep-Alive hint less a second, if shorter): below the
-// usual idle limits of servers and load balancers, so a reused connection is rarely one the far end just closed.
-// The agent's `timeout` only closes idle sockets here: a request in flight is bounded by send.ts's own timer.
-const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: 64, maxFreeSockets: 8, timeout: 4000 }
-let httpAgent: HttpAgent | undefined
-let httpsAgent: HttpsAgent | undefined
+import { keepAliveAgent } from './node-sender.js'
 
 /** Statuses whose `Response` must have no body (the constructor throws otherwise). */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304])
@@ -72,7 +63,7 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
     headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8'
   }
   const https = url.protocol === 'https:'
-  const agent = https ? (httpsAgent ??= new HttpsAgent(AGENT_OPTIONS)) : (httpAgent ??= new HttpAgent(AGENT_OPTIONS))
+  const agent = keepAliveAgent(https) // the default sender's: both share their connections
   const send = https ? httpsRequest : httpRequest
 
   return new Promise<Response>((resolve, reject) => {

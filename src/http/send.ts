@@ -1,12 +1,17 @@
 /**
- * The one place that calls `fetch`: one attempt, bounded by a timeout, and every way it can fail without an answer
- * turned into a {@link MaskinportenError}. What an answer means is for `exchange/maskinporten.ts` and `exchange/altinn.ts`.
+ * The one place that sends a request: one attempt, bounded by a timeout and a size, and every way it can fail without
+ * an answer turned into a {@link MaskinportenError}. By default through `node:http` (node-sender.ts); through the
+ * caller's `fetch` when one is given. What an answer means is for `exchange/maskinporten.ts` and `exchange/altinn.ts`.
  */
 import { markFinal, MaskinportenError, safeCause, withoutCredentials, type MaskinportenErrorCode } from '../errors/errors.js'
-import { nodeFetch } from './node-fetch.js'
+import type { ResponseHeaders } from './headers.js'
+import { RequestNotSentError, sendWithNode } from './node-sender.js'
 import { VERSION } from './version.js'
 
-/** Most bytes read of an answer by default, counted after decompression (a token answer is a few KB). */
+/**
+ * Most bytes read of an answer by default (a token answer is a few KB): as they come off the wire with the default
+ * sender, which inflates nothing; after decompression with a `fetch` that inflates.
+ */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 
 /** Sent with every request, so that server logs can tell us apart. */
@@ -15,7 +20,7 @@ export const USER_AGENT = `wenche-maskinporten/${VERSION} (node ${process.versio
 /** An answer, read to the end. */
 export interface HttpResponse {
   status: number
-  headers: Headers
+  headers: ResponseHeaders
   body: string
 }
 
@@ -25,7 +30,7 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
   headers: Record<string, string>
   body?: string
-  /** The caller's `fetch`; default {@link nodeFetch} (node:http/https with keep-alive). */
+  /** The caller's `fetch`; default: node:http/https with keep-alive (node-sender.ts), no `fetch` involved. */
   fetch?: typeof globalThis.fetch | undefined
   /** Limit (in milliseconds) for the whole exchange, body included. */
   timeoutMs: number
@@ -39,7 +44,7 @@ export interface HttpRequest {
   displayUrl?: string
   /** What is sent that must never show in an error (a grant, a token): masked in any cause kept. */
   secrets?: readonly string[]
-  /** Most bytes of the answer read, after decompression. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  /** Most bytes of the answer read (after decompression, with a `fetch` that inflates). Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
   maxBytes?: number
 }
 
@@ -50,9 +55,7 @@ const ANSWER_CODE = {
   api_request_failed: 'api_request_failed',
 } as const satisfies Record<HttpRequest['failCode'], MaskinportenErrorCode>
 
-
-
-// Node's fetch wraps the socket error in `cause`; these are the codes worth naming to a user.
+// The socket error's `code` (Node's fetch wraps it in `cause`); these are the codes worth naming to a user.
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
@@ -68,6 +71,17 @@ const NETWORK_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'the server certificate has expired',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate could not be verified (proxy? set NODE_EXTRA_CA_CERTS)',
   SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in chain (proxy? set NODE_EXTRA_CA_CERTS)',
+  HPE_INVALID_STATUS: 'the answer has no valid HTTP status',
+}
+
+/** Why Node's http client refused to send (nothing left this process), per code of {@link RequestNotSentError}. */
+const NOT_SENT_REASONS: Record<string, string> = {
+  ERR_INVALID_CHAR: 'a header value holds a character HTTP does not allow',
+  ERR_INVALID_HTTP_TOKEN: 'a header name is not a valid HTTP token',
+  ERR_HTTP_INVALID_HEADER_VALUE: 'a header value is not valid',
+  ERR_INVALID_URL: 'the URL is not valid',
+  ERR_INVALID_PROTOCOL: 'the URL is not http or https',
+  ERR_UNESCAPED_CHARACTERS: 'the URL holds characters that must be escaped',
 }
 
 function networkCode(err: unknown): string | undefined {
@@ -90,11 +104,20 @@ function noAnswer(req: HttpRequest, rawErr: unknown, timedOut: boolean): Maskinp
   if (req.signal?.aborted) {
     return new MaskinportenError(req.failCode, `Request to ${where} was aborted`, { cause: err })
   }
+  if (rawErr instanceof RequestNotSentError) {
+    // Sending it again would be refused again: final, and no hint about the network.
+    return markFinal(
+      new MaskinportenError(req.failCode, `Could not send to ${where}: ${NOT_SENT_REASONS[rawErr.code] ?? 'Node refused the request'} (${rawErr.code}); nothing was sent`, {
+        cause: err,
+        hint: 'A header or the URL holds something HTTP cannot carry (a line break, a control character): check the values passed in',
+      }),
+    )
+  }
   const code = networkCode(rawErr)
   // fetch refuses the ports browsers block (1, 9, 25, ...) before connecting, with a cause that has no code.
   const badPort = rawErr instanceof Error && rawErr.cause instanceof Error && rawErr.cause.message === 'bad port'
   const reason = code
-    ? `${NETWORK_REASONS[code] ?? 'network error'} (${code})`
+    ? `${NETWORK_REASONS[code] ?? (code.startsWith('HPE_') ? 'the answer is not valid HTTP' : 'network error')} (${code})`
     : badPort
       ? 'fetch refuses to connect to this port (one of the ports browsers block); use another port'
       : 'network error'
@@ -122,6 +145,20 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
   if (req.signal?.aborted) onAbort()
   else req.signal?.addEventListener('abort', onAbort, { once: true })
   try {
+    if (req.fetch === undefined) {
+      const headers: Record<string, string> = { 'user-agent': USER_AGENT }
+      // Lower-cased, so that a caller's header replaces ours of the same name instead of being sent beside it.
+      for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value
+      return await sendWithNode({
+        url: req.url,
+        method: req.method,
+        headers,
+        ...(req.body === undefined ? {} : { body: req.body }),
+        signal: controller.signal,
+        maxBytes: req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        tooLarge: (status) => tooLarge(req, status),
+      })
+    }
     const init: RequestInit = {
       method: req.method,
       headers: { 'user-agent': USER_AGENT, ...req.headers },
@@ -129,7 +166,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
       redirect: 'manual',
     }
     if (req.body !== undefined) init.body = req.body
-    const res = await (req.fetch ?? nodeFetch)(req.url, init)
+    const res = await req.fetch(req.url, init)
     const body = await readCapped(res, req)
     return { status: res.status, headers: res.headers, body }
   } catch (err) {
@@ -142,9 +179,22 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /**
- * The body as text, read chunk by chunk and given up past `req.maxBytes` decoded bytes (an endless body, a gzip
- * bomb): the rest is not downloaded nor inflated. Too large is an answer, not a network fault, and retrying it
- * would only fetch it again: `maskinporten_error` / `altinn_exchange_error` with the status, never retried.
+ * An answer over the size limit. Too large is an answer, not a network fault, and retrying it would only fetch it
+ * again: `maskinporten_error` / `altinn_exchange_error` with the status, never retried.
+ */
+function tooLarge(req: HttpRequest, status: number): MaskinportenError {
+  const max = req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+  return markFinal(
+    new MaskinportenError(ANSWER_CODE[req.failCode], `${req.service} answered ${status} with a body over ${max} bytes; the rest was not read`, {
+      status,
+      hint: 'A token answer is a few KB: something between here and the service (a proxy, a wrong URL) sends something else',
+    }),
+  )
+}
+
+/**
+ * The body of a caller's `fetch` answer as text, read chunk by chunk and given up past `req.maxBytes` decoded bytes (an endless body, a gzip
+ * bomb): the rest is not downloaded nor inflated ({@link tooLarge}).
  */
 async function readCapped(res: Response, req: HttpRequest): Promise<string> {
   const max = req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES
@@ -159,12 +209,7 @@ async function readCapped(res: Response, req: HttpRequest): Promise<string> {
     bytes += value.byteLength
     if (bytes > max) {
       void reader.cancel().catch(() => {})
-      throw markFinal(
-        new MaskinportenError(ANSWER_CODE[req.failCode], `${req.service} answered ${res.status} with a body over ${max} bytes; the rest was not read`, {
-          status: res.status,
-          hint: 'A token answer is a few KB: something between here and the service (a proxy, a wrong URL) sends something else',
-        }),
-      )
+      throw tooLarge(req, res.status)
     }
     text += decoder.decode(value, { stream: true })
   }
@@ -176,7 +221,7 @@ const PLAUSIBLE_FROM = Date.UTC(2020, 0, 1)
 const PLAUSIBLE_UNTIL = Date.UTC(2100, 0, 1)
 
 /** The server's clock from its `Date` header (epoch ms), if it sent a readable and plausible one. */
-export function serverTimeOf(headers: Headers): number | undefined {
+export function serverTimeOf(headers: ResponseHeaders): number | undefined {
   const date = headers.get('date')
   if (!date || date.length > 100) return undefined
   const ms = Date.parse(date)
@@ -184,7 +229,7 @@ export function serverTimeOf(headers: Headers): number | undefined {
 }
 
 /** `Retry-After` in milliseconds (delta-seconds or an HTTP date), if present and sensible. */
-export function retryAfterMsOf(headers: Headers, now: number = Date.now()): number | undefined {
+export function retryAfterMsOf(headers: ResponseHeaders, now: number = Date.now()): number | undefined {
   const value = headers.get('retry-after')?.trim()
   if (!value) return undefined
   if (/^\d{1,9}$/.test(value)) return Number(value) * 1000

@@ -6,6 +6,7 @@
 import { MaskinportenError, safeBody, type AltinnValidationError } from '../errors/errors.js'
 import { altinnApiHint } from '../errors/hints.js'
 import { retryAfterMsOf } from '../http/send.js'
+import type { ResponseHeaders } from '../http/headers.js'
 
 /** Most validation entries kept on an error. */
 const MAX_VALIDATION_ERRORS = 20
@@ -82,7 +83,7 @@ function plainText(body: string): string | undefined {
  * The `altinn_api_error` for an answer with an unexpected status. Message: what was called, what Altinn said
  * (code, title, each validation entry), then the hint.
  */
-export function altinnApiError(call: CallLabel, status: number, headers: Headers, rawBody: string): MaskinportenError {
+export function altinnApiError(call: CallLabel, status: number, headers: ResponseHeaders, rawBody: string): MaskinportenError {
   const body = safeBody(rawBody)
   const problem = parseProblem(body)
   const text = problem === undefined ? plainText(body) : undefined

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AuthenticatedRequestInit, AuthenticatedResponse } from '../client/authenticated-fetch.js'
+import { answerHeaders, type AuthenticatedRequestInit, type AuthenticatedResponse } from '../client/authenticated-fetch.js'
 import type { GetTokenOptions } from '../client/options.js'
 import { withRetries, type RetryPolicy } from '../client/retry.js'
 import { MaskinportenError } from '../errors/errors.js'
@@ -87,7 +87,7 @@ export class Transport {
     const once = async (): Promise<Answer> => {
       const res = await this.send(url.href, init, { scope: call.scope })
       const text = await res.text()
-      if (!call.expect.includes(res.status)) throw altinnApiError(label, res.status, res.headers, text)
+      if (!call.expect.includes(res.status)) throw altinnApiError(label, res.status, answerHeaders(res), text)
       let json: unknown
       try {
         json = text.trim() === '' ? undefined : JSON.parse(text)

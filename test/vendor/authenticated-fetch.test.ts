@@ -112,6 +112,7 @@ describe('MaskinportenClient.fetch', () => {
       [`http://user:pw@127.0.0.1:1/ok`, {}],
       [`${api.url}/ok`, { method: 'TRACE' }],
       ['not a url', {}],
+      [`${api.url}/ok`, { headers: { 'x-count': 3 } }],
     ] as const) {
       const err = await rejection(client.fetch(url, init as never, { scope: SCOPE }))
       assert.equal(err.code, 'invalid_config')
@@ -126,5 +127,29 @@ describe('MaskinportenClient.fetch', () => {
     assertNoSecrets([JSON.stringify(res), String(res)], [token])
     const err = await rejection(client.fetch(`${api.url}/slow`, { timeoutMs: 50 }, { scope: SCOPE }))
     assertNoSecrets([err.message, JSON.stringify(err), String(err.cause)], [token])
+  })
+
+  it('the answer\'s headers are a real Headers, made once when read; a header value that is no string is refused', async () => {
+    api.handle('/headers', (_req, res) => {
+      res.setHeader('X-Multi', ['a', 'b'])
+      json(res, 200, { ok: true })
+    })
+    const res = await client.fetch(`${api.url}/headers`, {}, { scope: SCOPE })
+    assert.ok(res.headers instanceof Headers)
+    assert.equal(res.headers, res.headers, 'made once')
+    assert.equal(res.headers.get('x-multi'), 'a, b')
+    assert.equal(res.headers.get('Content-Type'), 'application/json')
+    const err = await rejection(client.fetch(`${api.url}/headers`, { headers: { 'x-secretish': { token: 'abc' } } } as never, { scope: SCOPE }))
+    assert.equal(err.code, 'invalid_config')
+    assert.match(err.message, /"x-secretish" is object/)
+    // A caller's fetch: its own Headers are handed out as they are.
+    let given: Headers | undefined
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const answer = await globalThis.fetch(input, init)
+      given = answer.headers
+      return answer
+    }
+    const viaFetch = await client.fetch(`${api.url}/headers`, { fetch }, { scope: SCOPE })
+    assert.equal(viaFetch.headers, given)
   })
 })
