@@ -99,19 +99,16 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   }
   const { MaskinportenClient } = await import('../client/client.js')
 
-  // Progress on stderr, from the requests themselves: what is asked, and why it is asked again.
-  const announce: typeof globalThis.fetch = (input, init) => {
-    ctx.err(
-      String(input) === resolved.tokenEndpoint
-        ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${describeScopes(request.scope)})\n`
-        : `Exchanging it at ${resolved.exchangeUrl} for an Altinn token\n`,
-    )
-    // The package's sender is loaded only when a request is made: a cache hit needs no HTTP code.
-    return resolved.fetch ? resolved.fetch(input, init) : import('../http/node-fetch.js').then(({ nodeFetch }) => nodeFetch(input, init))
-  }
   let fetched = false
+  // Progress on stderr, from the client's events: what is asked, and why it is asked again.
   const onEvent = (event: ClientEvent): void => {
-    if (event.type === 'fetched' && event.endpoint === (altinn ? 'exchange' : 'token')) fetched = true
+    if (event.type === 'request') {
+      ctx.err(
+        event.endpoint === 'token'
+          ? `Asking ${resolved.issuer} for a Maskinporten token${org} (scope: ${describeScopes(request.scope)})\n`
+          : `Exchanging it at ${resolved.exchangeUrl} for an Altinn token\n`,
+      )
+    } else if (event.type === 'fetched' && event.endpoint === (altinn ? 'exchange' : 'token')) fetched = true
     else if (event.type === 'retry') ctx.err(retryNote(event))
     else if (event.type === 'store-error' && store) {
       ctx.err(`Warning: could not ${event.operation === 'get' ? 'read' : 'update'} the token cache in ${store.dir}\n`)
@@ -119,7 +116,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   }
   // refreshAhead 1: a run ends once it has its token, so a cache hit must not start a refresh that would hold it.
   const client = new MaskinportenClient(
-    { ...config, fetch: announce },
+    config,
     { ...(store ? { store } : {}), marginMs: MARGIN_MS, refreshAhead: 1, retry: RETRY, now: ctx.now, onEvent },
   )
   let token: TokenResult
