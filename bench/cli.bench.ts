@@ -15,6 +15,7 @@ import { generateSigningKey } from '../src/signing/keys.js'
 import { ROOT } from '../test/support/paths.js'
 
 const ROUNDS = 15
+const QUICK_PER_ROUND = 3
 const BIN = join(ROOT, 'dist', 'cli', 'bin.cjs')
 
 function median(values: number[]): number {
@@ -84,12 +85,15 @@ export default async function bench(): Promise<void> {
     const times = builds.map((build, i) => ({ ...build, warmEnv: { ...base, XDG_CACHE_HOME: join(dir, `warm-${i}`) }, warm: [] as number[], cold: [] as number[] }))
     for (const t of times) await timed([t.bin, 'token'], t.warmEnv) // fills its warm cache
     for (let round = 0; round < ROUNDS; round++) {
-      bare.push(await timed(['-e', ''], base))
+      // The quick runs are the noisiest for their size: three of each per round, in turn.
+      for (let i = 0; i < QUICK_PER_ROUND; i++) {
+        bare.push(await timed(['-e', ''], base))
+        for (const t of times) t.warm.push(await timed([t.bin, 'token'], t.warmEnv))
+      }
       const floorDir = join(dir, `floor-${round}`)
       floor.push(await timed([floorScript], { ...base, XDG_CACHE_HOME: floorDir }))
       rmSync(floorDir, { recursive: true, force: true })
       for (const t of times) {
-        t.warm.push(await timed([t.bin, 'token'], t.warmEnv))
         const coldDir = join(dir, `cold-${round}`)
         t.cold.push(await timed([t.bin, 'token'], { ...base, XDG_CACHE_HOME: coldDir }))
         rmSync(coldDir, { recursive: true, force: true })
@@ -97,7 +101,7 @@ export default async function bench(): Promise<void> {
     }
     const b = median(bare)
     const range = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`
-    console.log(`${ROUNDS} alternating rounds, medians (min–max):`)
+    console.log(`${ROUNDS} alternating rounds (${QUICK_PER_ROUND} bare and warm runs in each), medians (min–max):`)
     const f = median(floor)
     console.log(`  node -e ''                                  ${b.toFixed(1)} ms (${range(bare)})`)
     console.log(`  hand-written cold token (floor)             ${f.toFixed(1)} ms (${range(floor)})  ${(f / b).toFixed(2)}× bare`)

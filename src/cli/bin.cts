@@ -2,8 +2,8 @@
 /**
  * The `maskinporten` bin. A repeated `maskinporten token` is answered by the run cache (run-cache.cts) before
  * anything else is loaded; every other run, and a token run the run cache cannot answer, loads the command line
- * (main.ts). CommonJS, and the short way writes with `fs.writeSync` rather than through `process.stdout`: an ES
- * module entry, or setting up the stdio streams, costs as much as the whole short way (BENCHMARKS.md).
+ * (main.ts, bundled). CommonJS, and the short way writes with `fs.writeSync` rather than through `process.stdout`:
+ * an ES module entry, or setting up the stdio streams, costs as much as the whole short way (BENCHMARKS.md).
  */
 import fs = require('node:fs')
 import runCache = require('./run-cache.cjs')
@@ -40,8 +40,13 @@ const io = {
 }
 
 if (!(args[0] === 'token' && runCache.answerFromRunCache(args.slice(1), io))) {
-  import('./main.js').catch((err: unknown) => {
+  // The command line, bundled from main.ts and its modules into CommonJS (rollup.config.mjs): one file and the
+  // chunks of the command run, instead of some forty ES modules to resolve, link and compile one by one.
+  try {
+    require('./main.cjs')
+  } catch (err) {
+    // Only a broken installation gets here: main.cjs reports its own errors.
     process.stderr.write(`maskinporten: cannot load the command line: ${err instanceof Error ? err.message : 'unknown error'}\n`)
     process.exitCode = 1
-  })
+  }
 }

@@ -158,10 +158,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err
 })
 
+// No top-level await: the command line ships as a CommonJS bundle (rollup.config.mjs), which the bin requires.
 const ctx = processContext()
 const argv = process.argv.slice(2)
-try {
-  process.exitCode = await main(argv, ctx)
-} catch (err) {
-  process.exitCode = reportError(err, ctx, argv.includes('--debug'))
-}
+main(argv, ctx).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => (process.exitCode = reportError(err, ctx, argv.includes('--debug'))),
+)

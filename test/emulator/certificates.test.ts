@@ -181,7 +181,7 @@ describe('maskinporten emulator --config with certificateAuthorities', () => {
       clients: [{ clientId: CERT_CLIENT, orgNummer: VENDOR_ORG, certificate: true, scopes: [SCOPE] }],
       certificateAuthorities: [pki.root.pem],
     }))
-    const child = spawn(process.execPath, ['dist/cli/main.js', 'emulator', '--port', '0', '--config', file], { cwd: ROOT })
+    const child = spawn(process.execPath, ['dist/cli/bin.cjs', 'emulator', '--port', '0', '--config', file], { cwd: ROOT })
     const exited = new Promise((resolve) => child.once('exit', resolve))
     try {
       const line = await new Promise<string>((resolve, reject) => {

@@ -16,7 +16,7 @@ import { ROOT } from '../support/paths.ts'
 const root = ROOT
 
 function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['dist/cli/main.js', 'emulator', ...args], { cwd: root })
+  return spawn(process.execPath, ['dist/cli/bin.cjs', 'emulator', ...args], { cwd: root })
 }
 
 function firstLine(child: ChildProcess): Promise<string> {

@@ -84,7 +84,7 @@ describe('emulator: Altinn configuration', () => {
     const client = { clientId: 'cli-vendor', orgNummer: VENDOR_ORG, jwks: { keys: [key.publicJwk] }, scopes: ADMIN_SCOPES }
     const file = join(dir, 'config.json')
     await writeFile(file, JSON.stringify({ clients: [client], systems: [systemBody(['cli-vendor'])], parties: [CUSTOMER_ORG] }))
-    const child = spawn(process.execPath, ['dist/cli/main.js', 'emulator', '--config', file], { cwd: ROOT })
+    const child = spawn(process.execPath, ['dist/cli/bin.cjs', 'emulator', '--config', file], { cwd: ROOT })
     try {
       const line = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout }).once('line', resolve)
@@ -109,7 +109,7 @@ describe('emulator: Altinn configuration', () => {
     try {
       const file = join(dir, 'config.json')
       await writeFile(file, JSON.stringify({ clients: [], system: [] }))
-      const child = spawn(process.execPath, ['dist/cli/main.js', 'emulator', '--config', file], { cwd: ROOT })
+      const child = spawn(process.execPath, ['dist/cli/bin.cjs', 'emulator', '--config', file], { cwd: ROOT })
       let stderr = ''
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))

@@ -84,9 +84,10 @@ after(() => emu?.close())
 test('the tarball: dist without source maps or CLI declarations, LICENSE and README; installs with no dependency', () => {
   const files = packed.files.map((f) => f.path)
   assert.ok(files.includes('LICENSE') && files.includes('README.md') && files.includes('package.json'))
-  assert.ok(files.includes('dist/index.d.ts') && files.includes('dist/emulator/index.d.ts') && files.includes('dist/cli/bin.cjs') && files.includes('dist/cli/main.js'))
+  assert.ok(files.includes('dist/index.d.ts') && files.includes('dist/emulator/index.d.ts') && files.includes('dist/cli/bin.cjs') && files.includes('dist/cli/main.cjs') && !files.includes('dist/cli/main.js'))
   assert.deepEqual(files.filter((f) => f.endsWith('.map')), [], 'no source maps (their sources are not shipped)')
-  assert.deepEqual(files.filter((f) => f.startsWith('dist/cli/') && f.endsWith('.d.ts')), [], 'no CLI declarations')
+  // The command line ships as its CommonJS bundle (rollup.config.mjs) and the short way's modules, nothing else.
+  assert.deepEqual(files.filter((f) => f.startsWith('dist/cli/') && !f.endsWith('.cjs')), [], 'no CLI declarations, no unbundled modules')
   assert.deepEqual(files.filter((f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f)), [])
   const installed = readdirSync(join(scratch, 'node_modules')).filter((name) => !name.startsWith('.') && name !== '@types')
   assert.deepEqual(installed, ['wenche-maskinporten'])
