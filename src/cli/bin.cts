@@ -11,7 +11,8 @@ import runCache = require('./run-cache.cjs')
 /**
  * Writes all of `text` to `fd` (1 or 2). A closed pipe on stdout (`maskinporten token | head -c 10`) is the
  * reader's choice, not a failure: the run ends quietly. A pipe that cannot take more just now is handed to the
- * stream, which waits for it.
+ * stream, which waits for it. Any other failure of stdout (a full disk) ends the run with exit 1: once the answer
+ * has begun, running the long way would print it twice.
  */
 function write(fd: 1 | 2, text: string): void {
   const bytes = Buffer.from(text, 'utf8')
@@ -20,13 +21,29 @@ function write(fd: 1 | 2, text: string): void {
     while (done < bytes.length) done += fs.writeSync(fd, bytes, done)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EPIPE') {
-      if (fd === 1) process.exit(0)
-      return
+    if (code === 'EAGAIN') {
+      const stream = fd === 1 ? process.stdout : process.stderr
+      stream.on('error', (later: NodeJS.ErrnoException) => failed(fd, later.code))
+      stream.write(bytes.subarray(done))
+    } else {
+      failed(fd, code)
     }
-    if (code !== 'EAGAIN') throw err
-    ;(fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(done))
   }
+}
+
+/**
+ * After a failed write: stdout closed by its reader ends the run quietly; stdout failing otherwise ends it with a
+ * line on stderr and exit 1. A failing stderr is passed over: the notes are not the answer, the token still goes out.
+ */
+function failed(fd: 1 | 2, code: string | undefined): void {
+  if (fd === 2) return
+  if (code === 'EPIPE') process.exit(0)
+  try {
+    fs.writeSync(2, `maskinporten: cannot write the token (${code ?? 'error'})\n`)
+  } catch {
+    // stderr is gone too: the exit code says it
+  }
+  process.exit(1)
 }
 
 const argv = process.argv.slice(2)

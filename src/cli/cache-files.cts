@@ -179,23 +179,24 @@ function tokenResponse(token: Pick<TokenFile, 'accessToken' | 'tokenType' | 'exp
 /**
  * The warning for a key file other users can read, or undefined when it is closed (or on Windows, or when the
  * file cannot be looked at: whoever reads it next reports that). One warning, never a refusal: a key that has been
- * readable is best replaced, not refused at the moment a token is needed (doctor fails on it).
+ * readable is best replaced, not refused at the moment a token is needed (doctor fails on it). `mode` is the file's
+ * when the caller has stat'ed it already.
  *
  * @example
  * ```ts
  * keyFileWarning('/home/kari/maskinporten_privat.pem') // 'Warning: the key file … is open to other users (mode 0644): chmod 600 …\n'
  * ```
  */
-function keyFileWarning(file: string): string | undefined {
+function keyFileWarning(file: string, mode?: number): string | undefined {
   if (process.platform === 'win32') return undefined
-  let mode: number
+  let bits: number
   try {
-    mode = fs.statSync(file).mode & 0o777
+    bits = (mode ?? fs.statSync(file).mode) & 0o777
   } catch {
     return undefined
   }
-  if ((mode & 0o077) === 0) return undefined
-  const octal = mode.toString(8).padStart(4, '0')
+  if ((bits & 0o077) === 0) return undefined
+  const octal = bits.toString(8).padStart(4, '0')
   return `Warning: the key file ${file} is open to other users (mode ${octal}): chmod 600 ${file}\n`
 }
 

@@ -6,15 +6,17 @@
  * After a run has printed a token from the file store, it leaves a small note, a *run file*, named by a SHA-256 of
  * everything its answer was worked out from: the package version, the working directory, the arguments, and the
  * variables the command can read (see {@link isRunVariable}) from the environment and from `./.env`, each with its
- * source. Key material is left out (only whether it is set counts): the token does not depend on it. The note says
- * which token file answered and how to print it. A later run with the same inputs finds the note, reads that token file by the
+ * source; a passphrase counts only as set or not (it is guessable, so not even its digest is kept). The note says
+ * which token file answered, how to print it, and which key file the run read, as it was then. A later run with the same inputs finds the note, reads that token file by the
  * file store's rules (cache-files.cts) and prints it if more than the margin is left; any difference in any input,
  * any doubt about a file, and the run goes the long way, which then leaves a new note.
  *
- * What the short way does not do: read or parse the key (a token already issued does not need it) nor check the
- * business certificate; it still warns about a key file others can read, and goes the long way when the key file
- * is gone, so that the long way says what is wrong. No token, key or person's number goes into a note: a run file
- * holds a token file's name, a flag, the description already printed to stderr and the key file's path.
+ * What the short way does not do: parse the key (a token already issued does not need it) nor check the business
+ * certificate. A key given in a variable counts as any other input (its digest only); a key file must be the very
+ * file the long way read (device, inode, size and modification time), else the long way runs and says what is wrong
+ * with it; one others can read gets the long way's warning. No token, key or person's number goes into a note: a
+ * run file holds a token file's name, a flag, the description already printed to stderr and the key file's path and
+ * stamp.
  *
  * CommonJS with Node's built-ins only (see cache-files.cts): the bin (bin.cts) calls it before any ES module loads.
  */
@@ -58,10 +60,11 @@ function isRunVariable(name: string): boolean {
 }
 
 /**
- * The variables that hold key material (settings.ts): whether one is set decides where the key comes from, but its
- * value does not change the token, so only that is kept. Nothing secret goes into a run's key.
+ * Variables whose value is not kept in a run's key, only whether they are set: a passphrase is short enough to be
+ * guessed from a digest. A changed passphrase for an unchanged key file changes nothing a token depends on; a wrong
+ * one is said when the key is next used. (A key itself is long and random: its digest is as safe as the others.)
  */
-const KEY_MATERIAL = new Set(['MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_CLIENT_JWK', 'MASKINPORTEN_PASSPHRASE'])
+const GUESSABLE = new Set(['MASKINPORTEN_PASSPHRASE'])
 
 /** What a run's answer is worked out from. */
 interface RunInputs {
@@ -79,7 +82,7 @@ function runVariables(vars: Record<string, string | undefined>): Array<[string, 
   for (const name of Object.keys(vars).sort()) {
     const value = vars[name]
     if (value === undefined || !isRunVariable(name)) continue
-    out.push([name, KEY_MATERIAL.has(name) ? (value.trim() === '' ? '(empty)' : '(set)') : value])
+    out.push([name, GUESSABLE.has(name) ? (value.trim() === '' ? '(empty)' : '(set)') : value])
   }
   return out
 }
@@ -172,8 +175,23 @@ interface RunNote {
   json: boolean
   /** What was answered, as `Cached: …` says it: `a Maskinporten token as the system user of 310702641`. */
   what: string
-  /** The key file the run's configuration names (absolute), or null when the key came from a variable. */
+  /** The key file the run read (absolute), or null when the key came from a variable. */
   keyFile: string | null
+  /** That file as it was when read ({@link keyFileStamp}), or null with no key file. */
+  keyStamp: string | null
+}
+
+/**
+ * What identifies a key file's contents without reading them: device, inode, size, modification time. A file
+ * replaced, edited or turned into something else has another stamp.
+ *
+ * @example
+ * ```ts
+ * keyFileStamp(fs.statSync('/home/kari/maskinporten_privat.pem')) // '2049:1835012:1704:1764590000123.4'
+ * ```
+ */
+function keyFileStamp(stats: fs.Stats): string | null {
+  return stats.isFile() ? `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}` : null
 }
 
 /**
@@ -199,11 +217,20 @@ function parseNote(text: string): RunNote | undefined {
   if (typeof value?.token !== 'string' || !TOKEN_FILE.test(value.token)) return undefined
   if (typeof value.json !== 'boolean') return undefined
   if (typeof value.what !== 'string' || value.what.length > MAX_WHAT_CHARS || !PRINTABLE.test(value.what)) return undefined
-  const keyFile = value.keyFile
-  if (keyFile !== null && (typeof keyFile !== 'string' || keyFile.length > MAX_PATH_CHARS || !path.isAbsolute(keyFile) || !PRINTABLE.test(keyFile))) {
+  const { keyFile, keyStamp } = value
+  if (keyFile === null) {
+    if (keyStamp !== null) return undefined
+  } else if (
+    typeof keyFile !== 'string' ||
+    keyFile.length > MAX_PATH_CHARS ||
+    !path.isAbsolute(keyFile) ||
+    !PRINTABLE.test(keyFile) ||
+    typeof keyStamp !== 'string' ||
+    !/^\d+:\d+:\d+:[\d.]+$/.test(keyStamp)
+  ) {
     return undefined
   }
-  return { token: value.token, json: value.json, what: value.what, keyFile }
+  return { token: value.token, json: value.json, what: value.what, keyFile, keyStamp: keyStamp ?? null }
 }
 
 /**
@@ -227,11 +254,18 @@ interface RunIo {
   err(text: string): void
 }
 
+/** What a short run prints: on stderr, then on stdout. */
+interface RunAnswer {
+  err: string
+  out: string
+}
+
 /**
  * Answers `maskinporten token ARGS` from the run cache when a run with the same inputs left a note whose token has
  * more than the margin left: prints what the long way would print (`Cached: …` on stderr, the token or the `--json`
  * response on stdout) and returns true. Returns false, having printed nothing, whenever anything differs or is in
- * doubt; it never throws.
+ * doubt. Once printing has begun there is no going back to the long way (it would print again): what `io.out` or
+ * `io.err` throw is thrown.
  *
  * @example
  * ```ts
@@ -239,29 +273,37 @@ interface RunIo {
  * ```
  */
 function answerFromRunCache(args: readonly string[], io: RunIo): boolean {
+  const answer = lookUp(args, io)
+  if (answer === undefined) return false
+  io.err(answer.err)
+  io.out(answer.out)
+  return true
+}
+
+/** What the run cache would print for this run, or undefined; never throws. */
+function lookUp(args: readonly string[], io: RunIo): RunAnswer | undefined {
   try {
     const dir = files.cacheDir(io.env)
-    if (!files.isOwnDir(dir)) return false
+    if (!files.isOwnDir(dir)) return undefined
     const dotenv = dotenvVariables(io.cwd)
-    if (dotenv === false) return false
+    if (dotenv === false) return undefined
     const noteFile = files.readOwnFile(runFile(dir, runKey({ args, env: io.env, cwd: io.cwd, dotenv })))
     const note = noteFile === undefined ? undefined : parseNote(noteFile)
-    if (note === undefined) return false
+    if (note === undefined) return undefined
     const tokenFile = files.readOwnFile(path.join(dir, note.token))
     const now = io.now()
     const token = tokenFile === undefined ? undefined : files.parseTokenFile(tokenFile, now)
-    if (token === undefined || now >= token.expiresAt - files.MARGIN_MS) return false
-    let warning: string | undefined
+    if (token === undefined || now >= token.expiresAt - files.MARGIN_MS) return undefined
+    let err = ''
     if (note.keyFile !== null) {
-      if (!fs.existsSync(note.keyFile)) return false
-      warning = files.keyFileWarning(note.keyFile)
+      const stats = fs.statSync(note.keyFile, { throwIfNoEntry: false })
+      if (stats === undefined || keyFileStamp(stats) !== note.keyStamp) return undefined
+      err += files.keyFileWarning(note.keyFile, stats.mode) ?? ''
     }
-    if (warning !== undefined) io.err(warning)
-    io.err(`Cached: ${note.what}, expires ${files.describeTime(token.expiresAt, now)}\n`)
-    io.out(`${note.json ? JSON.stringify(files.tokenResponse(token, now)) : token.accessToken}\n`)
-    return true
+    err += `Cached: ${note.what}, expires ${files.describeTime(token.expiresAt, now)}\n`
+    return { err, out: `${note.json ? JSON.stringify(files.tokenResponse(token, now)) : token.accessToken}\n` }
   } catch {
-    return false
+    return undefined
   }
 }
 
@@ -273,5 +315,6 @@ export = {
   sha256Hex,
   runFile,
   noteText,
+  keyFileStamp,
   answerFromRunCache,
 }

@@ -3,6 +3,8 @@
  * Everything else goes to stderr. The token comes from the library's `MaskinportenClient`, with its tokens kept in
  * files between runs (file-store.ts) unless `--no-cache`.
  */
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { ClientEvent } from '../client/options.js'
 import type { RetryOptions } from '../client/retry.js'
 import { cacheKeysFor, type CacheKeys } from '../client/cache-keys.js'
@@ -15,13 +17,15 @@ import { writeFileAtomically } from './atomic-file.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes } from './output.js'
 import { describeParty } from '../config/fodselsnummer.js'
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, type Settings } from './settings.js'
+import { holdsPrivateKey } from '../config/certificate-file.js'
+import type { MaskinportenConfig } from '../config/config.js'
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, setting, type Settings } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, type TokenRequest } from './token-request.js'
 import { cacheFiles, runCache } from './short-way.js'
 import { parseFlags } from './usage.js'
 
 const { describeTime, isOwnDir, keyFileWarning, MARGIN_MS, tokenResponse } = cacheFiles
-const { noteText, runFile, runKey } = runCache
+const { keyFileStamp, noteText, runFile, runKey } = runCache
 
 /**
  * Someone is waiting at a prompt: a few quick retries of what another attempt may cure (no answer, 5xx, 429), then
@@ -68,9 +72,11 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
     return 0
   }
   const { settings, request, config, resolved } = prepareRequest('token', values, ctx)
-  const keyFile = keyFileOf(settings)?.path
-  const warning = keyFile === undefined ? undefined : keyFileWarning(keyFile)
+  const keyFile = keyFileRead(settings, config)
+  const keyStats = keyFile === undefined ? undefined : statSync(keyFile, { throwIfNoEntry: false })
+  const warning = keyFile === undefined || keyStats === undefined ? undefined : keyFileWarning(keyFile, keyStats.mode)
   if (warning !== undefined) ctx.err(warning)
+  const keyNote = { keyFile: keyFile ?? null, keyStamp: keyStats === undefined ? null : keyFileStamp(keyStats) }
   const altinn = values.altinn === true
   const what = altinn ? 'an Altinn token' : 'a Maskinporten token'
   const { consent } = request.grant
@@ -94,7 +100,7 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   if (cached !== undefined && ctx.now() < cached.expiresAt - MARGIN_MS) {
     ctx.err(`Cached: ${what}${org}, expires ${describeTime(cached.expiresAt, ctx.now())}\n`)
     ctx.out(`${json ? JSON.stringify(tokenResponse(cached, ctx.now())) : cached.accessToken}\n`)
-    if (store) leaveRunNote(store, argv, ctx, settings, { token: store.fileNameOf(altinn ? keys.altinnKey : keys.key), json, what: `${what}${org}`, keyFile: keyFile ?? null })
+    if (store) leaveRunNote(store, argv, ctx, settings, { token: store.fileNameOf(altinn ? keys.altinnKey : keys.key), json, what: `${what}${org}`, ...keyNote })
     return 0
   }
   const { MaskinportenClient } = await import('../client/client.js')
@@ -129,8 +135,19 @@ export async function tokenCommand(argv: string[], ctx: CliContext): Promise<num
   const expires = `expires ${describeTime(token.expiresAt, ctx.now())}`
   ctx.err(fetched ? `Got ${what}, ${expires}\n` : `Cached: ${what}${org}, ${expires}\n`)
   ctx.out(`${json ? JSON.stringify(tokenResponse(token, ctx.now())) : token.accessToken}\n`)
-  if (store) leaveRunNote(store, argv, ctx, settings, { token: store.fileNameOf(altinn ? keys.altinnKey : keys.key), json, what: `${what}${org}`, keyFile: keyFile ?? null })
+  if (store) leaveRunNote(store, argv, ctx, settings, { token: store.fileNameOf(altinn ? keys.altinnKey : keys.key), json, what: `${what}${org}`, ...keyNote })
   return 0
+}
+
+/**
+ * The file the private key was read from, or undefined when it came from a variable: the key file, or the
+ * certificate file when that holds the key too (`openssl pkcs12 -nodes` output) and no key file is named.
+ */
+function keyFileRead(settings: Settings, config: MaskinportenConfig): string | undefined {
+  const file = keyFileOf(settings)
+  if (file === undefined || file.given || !holdsPrivateKey(config.certificate)) return file?.path
+  const certificate = setting(settings, 'MASKINPORTEN_CERTIFICATE')
+  return certificate === undefined || certificate.includes('-----BEGIN') ? undefined : resolve(settings.cwd, certificate)
 }
 
 /**

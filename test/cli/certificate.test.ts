@@ -8,7 +8,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.ts'
 import { decodeToken } from '../../src/exchange/token.ts'
 import { makeTestPki, type Issued, type TestPki } from '../support/certificates.ts'
 import { assertNoSecrets, keyFragments } from '../support/fixtures.ts'
-import { requireBuiltBin, runCli, tempDir } from './run-cli.ts'
+import { requireBuiltBin, runCli, runShortWay, tempDir } from './run-cli.ts'
 
 const ORG = '991825827'
 const CLIENT = 'cli-certificate-client'
@@ -63,6 +63,22 @@ test('MASKINPORTEN_CERTIFICATE naming a file that holds the key too (openssl pkc
   const t = await runCli(['token', '--no-cache'], { cwd: dir, env: { ...env, MASKINPORTEN_CERTIFICATE: 'combined.pem' } })
   assert.equal(t.code, 0, t.stderr)
   assertNoSecrets([r.stderr, t.stdout, t.stderr], secrets())
+})
+
+test('a repeat with the key in the certificate file is answered by the run cache, and watches that file', async () => {
+  const combined = { ...env, MASKINPORTEN_CERTIFICATE: 'combined.pem', XDG_CACHE_HOME: join(dir, 'cache-combined') }
+  const first = await runCli(['token'], { cwd: dir, env: combined })
+  assert.equal(first.code, 0, first.stderr)
+  const copyIn = join(dir, 'short-way')
+  const again = await runShortWay(['token'], { cwd: dir, env: combined, copyIn })
+  assert.equal(again.code, 0, again.stderr)
+  assert.equal(again.stdout, first.stdout)
+  // The file the key was read from is the certificate file: replaced, the run cache leaves it to the long way.
+  file('combined.pem', pki.intermediate.keyPem + pki.chain(leaf, pki.intermediate))
+  const changed = await runShortWay(['token'], { cwd: dir, env: combined, copyIn })
+  assert.equal(changed.code, 1, changed.stdout)
+  assert.match(changed.stderr, /cannot load the command line/)
+  file('combined.pem', leaf.keyPem + pki.chain(leaf, pki.intermediate))
 })
 
 test('a key that is not the certificate’s: exit 1, the fix named, nothing sent', async () => {

@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { KEY_VARIABLES } from '../../src/cli/settings.ts'
 import { isRunVariable, PACKAGE_VERSION, runKey, sha256Hex } from '../../src/cli/run-cache.cts'
 import { MARGIN_MS, MAX_TOKEN_LIFETIME_MS as FILES_MAX_LIFETIME } from '../../src/cli/cache-files.cts'
 import { MAX_TOKEN_LIFETIME_MS } from '../../src/exchange/limits.ts'
@@ -17,39 +16,13 @@ import { VERSION } from '../../src/http/version.ts'
 import { assertNoSecrets } from '../support/fixtures.ts'
 import { ROOT } from '../support/paths.ts'
 import { emulatorFixture } from './emulator-setup.ts'
-import { runCli, tempDir, type CliResult } from './run-cli.ts'
+import { runCli, runShortWay, tempDir, type CliResult } from './run-cli.ts'
 
 const fx = emulatorFixture()
 
-/** Everything the short way may load: the bin and the run cache's own modules. */
-const SHORT_WAY_FILES = ['bin.cjs', 'run-cache.cjs', 'cache-files.cjs', 'dotenv-text.cjs']
-
-let shortBin: string | undefined
-function shortWayBin(): string {
-  if (shortBin === undefined) {
-    const dir = join(fx.dir, 'short-way')
-    mkdirSync(dir, { recursive: true })
-    for (const name of SHORT_WAY_FILES) copyFileSync(join(ROOT, 'dist', 'cli', name), join(dir, name))
-    shortBin = join(dir, 'bin.cjs')
-  }
-  return shortBin
-}
-
 /** Runs the short-way-only copy of the bin: exit 0 means the run cache answered, exit 1 that it could not. */
 function shortWay(args: string[], env: Record<string, string>, cwd = fx.dir): Promise<CliResult> {
-  const child = spawn(process.execPath, [shortWayBin(), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runShortWay(args, { cwd, env, copyIn: join(fx.dir, 'short-way') })
 }
 
 function answered(r: CliResult): void {
@@ -113,7 +86,7 @@ test('every variable the command line and the configuration read is one the run 
   assert.equal(isRunVariable('OLDPWD'), false)
 })
 
-test('the run key: any counted input changes it; key material counts only as set or not', () => {
+test('the run key: any counted input changes it; a passphrase counts only as set or not', () => {
   const base = { args: ['--admin'], env: { MASKINPORTEN_CLIENT_ID: 'a', TERM: 'xterm' }, cwd: '/p', dotenv: null }
   const key = runKey(base)
   assert.match(key, /^[0-9a-f]{64}$/)
@@ -124,13 +97,16 @@ test('the run key: any counted input changes it; key material counts only as set
   assert.notEqual(runKey({ ...base, dotenv: {} }), key, 'no .env and an empty one differ')
   assert.notEqual(runKey({ ...base, dotenv: { ORG_NUMMER: '310702641' } }), key)
   assert.notEqual(runKey({ ...base, env: { ...base.env, ORG_NUMMER: '310702641' } }), runKey({ ...base, dotenv: { ORG_NUMMER: '310702641' } }), 'the source counts')
-  const secretNames = [...KEY_VARIABLES.filter((name) => name !== 'MASKINPORTEN_PRIVAT_NOKKEL'), 'MASKINPORTEN_PASSPHRASE']
-  for (const name of secretNames) {
-    const one = runKey({ ...base, env: { ...base.env, [name]: 'secret one' } })
-    assert.equal(runKey({ ...base, env: { ...base.env, [name]: 'secret two' } }), one, `${name}'s value does not count`)
-    assert.equal(runKey({ ...base, dotenv: { [name]: 'x' } }), runKey({ ...base, dotenv: { [name]: 'y' } }), `${name} in .env`)
-    assert.notEqual(one, key, `whether ${name} is set counts`)
+  for (const name of ['MASKINPORTEN_PRIVATE_KEY', 'MASKINPORTEN_CLIENT_JWK']) {
+    const one = runKey({ ...base, env: { ...base.env, [name]: 'key one' } })
+    assert.notEqual(runKey({ ...base, env: { ...base.env, [name]: 'key two' } }), one, `a new ${name} is a new run`)
   }
+  // A passphrase counts as set or not: a digest of a guessable value is not kept, even inside another digest.
+  const one = runKey({ ...base, env: { ...base.env, MASKINPORTEN_PASSPHRASE: 'secret one' } })
+  assert.equal(runKey({ ...base, env: { ...base.env, MASKINPORTEN_PASSPHRASE: 'secret two' } }), one)
+  assert.equal(runKey({ ...base, dotenv: { MASKINPORTEN_PASSPHRASE: 'x' } }), runKey({ ...base, dotenv: { MASKINPORTEN_PASSPHRASE: 'y' } }))
+  assert.notEqual(one, key, 'whether it is set counts')
+  assert.notEqual(runKey({ ...base, env: { ...base.env, MASKINPORTEN_PASSPHRASE: ' ' } }), one, 'set but empty is not set')
 })
 
 test('a repeat is answered by the run cache alone, with the long way\'s output; one request for both', async () => {
@@ -166,7 +142,7 @@ test('a repeat is answered by the run cache alone, with the long way\'s output; 
     const text = readFileSync(join(cacheOf(env), name), 'utf8')
     assert.ok(!text.includes(first.stdout.trim()), 'no token in a note')
     assertNoSecrets([text], fx.setup.secrets)
-    assert.deepEqual(Object.keys(JSON.parse(text)), ['token', 'json', 'what', 'keyFile'])
+    assert.deepEqual(Object.keys(JSON.parse(text)), ['token', 'json', 'what', 'keyFile', 'keyStamp'])
   }
 })
 
@@ -187,7 +163,10 @@ test('any change to what the answer depends on takes the long way; what it does 
     missed(await shortWay(['token', '--scope', 'altinn:instances.read'], env, project))
     missed(await shortWay(['token'], { ...env, MASKINPORTEN_SCOPES: 'altinn:instances.read' }, project))
     missed(await shortWay(['token'], { ...env, MASKINPORTEN_KID: 'another-kid' }, project))
-    missed(await shortWay(['token'], env, fx.dir))
+    const elsewhere = join(project, 'elsewhere')
+    mkdirSync(elsewhere)
+    copyFileSync(join(project, '.env'), join(elsewhere, '.env'))
+    missed(await shortWay(['token'], env, elsewhere)) // the same .env in another directory
     dotenv('\nMASKINPORTEN_SCOPES=altinn:instances.read')
     missed(await shortWay(['token'], env, project))
     // The long way then answers for the new inputs and leaves their note.
@@ -268,16 +247,62 @@ test('a token with no more than the margin left, a broken or foreign file, a mis
   } finally {
     chmodSync(fx.keyFile, 0o600)
   }
-  const gone = freshEnv({ MASKINPORTEN_PRIVAT_NOKKEL: join(fx.dir, 'moved.pem') })
-  copyFileSync(fx.keyFile, join(fx.dir, 'moved.pem'))
-  chmodSync(join(fx.dir, 'moved.pem'), 0o600)
-  assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env: gone })).code, 0)
-  answered(await shortWay(['token', '--admin'], gone))
-  rmSync(join(fx.dir, 'moved.pem'))
-  missed(await shortWay(['token', '--admin'], gone))
-  const error = await runCli(['token', '--admin'], { cwd: fx.dir, env: gone })
-  assert.equal(error.code, 1)
-  assert.match(error.stderr, /moved\.pem/)
+})
+
+test('the key: a key file replaced, edited or gone, or another key in a variable, takes the long way', async () => {
+  const moved = join(fx.dir, 'moved.pem')
+  const env = freshEnv({ MASKINPORTEN_PRIVAT_NOKKEL: moved })
+  const put = (): void => {
+    rmSync(moved, { recursive: true, force: true })
+    writeFileSync(moved, fx.setup.pem, { mode: 0o600 })
+  }
+  put()
+  assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env })).code, 0)
+  answered(await shortWay(['token', '--admin'], env))
+  const spoils: Array<[string, () => void, RegExp]> = [
+    ['the public JWK instead of the key', () => writeFileSync(moved, JSON.stringify({ kty: 'RSA', n: 'AQAB', e: 'AQAB' })), /public/],
+    ['a directory instead of the file', () => { rmSync(moved); mkdirSync(moved) }, /directory/],
+    ['no file at all', () => rmSync(moved), /moved\.pem/],
+  ]
+  for (const [what, spoil, says] of spoils) {
+    spoil()
+    const short = await shortWay(['token', '--admin'], env)
+    assert.equal(short.code, 1, `${what}: the short way answered`)
+    missed(short)
+    const long = await runCli(['token', '--admin'], { cwd: fx.dir, env })
+    assert.equal(long.code, 1, `${what}: ${long.stdout}`)
+    assert.match(long.stderr, says, what)
+    put()
+    // The same key again, but another file: the long way reads it and leaves a new note.
+    missed(await shortWay(['token', '--admin'], env))
+    assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env })).code, 0)
+    answered(await shortWay(['token', '--admin'], env))
+  }
+
+  const inline = freshEnv({ MASKINPORTEN_PRIVATE_KEY: fx.setup.pem })
+  assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env: inline })).code, 0)
+  answered(await shortWay(['token', '--admin'], inline))
+  missed(await shortWay(['token', '--admin'], { ...inline, MASKINPORTEN_PRIVATE_KEY: 'not a key' }))
+  assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env: { ...inline, MASKINPORTEN_PRIVATE_KEY: 'not a key' } })).code, 1)
+  for (const name of notes(inline)) assertNoSecrets([name, readFileSync(join(cacheOf(inline), name), 'utf8')], fx.setup.secrets)
+})
+
+test('stdout that fails after the answer began (a full disk): exit 1, said once, no second answer', { skip: existsSync('/dev/full') ? false : 'no /dev/full here' }, async () => {
+  const env = freshEnv()
+  assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env })).code, 0)
+  const full = openSync('/dev/full', 'w')
+  try {
+    const child = spawn(process.execPath, [join(fx.dir, 'short-way', 'bin.cjs'), 'token', '--admin'], { cwd: fx.dir, env: { PATH: process.env.PATH ?? '', HOME: fx.dir, ...env }, stdio: ['ignore', full, 'pipe'] })
+    let stderr = ''
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    assert.equal(code, 1, stderr)
+    assert.equal(stderr.match(/Cached:/g)?.length, 1, stderr)
+    assert.match(stderr, /^maskinporten: cannot write the token \(ENOSPC\)$/m)
+    assert.doesNotMatch(stderr, /cannot load the command line|\n\s+at /)
+  } finally {
+    closeSync(full)
+  }
 })
 
 test('logout removes the notes with the tokens; a closed stdout ends a short run quietly', async () => {
@@ -285,7 +310,7 @@ test('logout removes the notes with the tokens; a closed stdout ends a short run
   assert.equal((await runCli(['token', '--admin'], { cwd: fx.dir, env })).code, 0)
   assert.equal(notes(env).length, 1)
   // The reader goes away before the token is written (`maskinporten token | true`).
-  const child = spawn(process.execPath, [shortWayBin(), 'token', '--admin'], { cwd: fx.dir, env: { PATH: process.env.PATH ?? '', HOME: fx.dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(fx.dir, 'short-way', 'bin.cjs'), 'token', '--admin'], { cwd: fx.dir, env: { PATH: process.env.PATH ?? '', HOME: fx.dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout.destroy()
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))

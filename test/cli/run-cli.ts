@@ -1,7 +1,7 @@
 // Runs the built `maskinporten` bin as a child process, unattended: no TTY, explicit stdio, a clean environment
 // (nothing leaks in from the developer's own MASKINPORTEN_* variables), and a time limit instead of a hang.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -47,6 +47,24 @@ export interface RunOptions {
 /** Runs `maskinporten ...args`. HOME and XDG_CACHE_HOME point into `cwd` unless `env` says otherwise. */
 export function runCli(args: string[], options: RunOptions): Promise<CliResult> {
   requireBuiltBin()
+  return runBin(BIN, args, options)
+}
+
+/** Everything the run cache's short way may load (src/cli/bin.cts and the modules it requires). */
+export const SHORT_WAY_FILES = ['bin.cjs', 'run-cache.cjs', 'cache-files.cjs', 'dotenv-text.cjs']
+
+/**
+ * Runs a copy of the bin that has only {@link SHORT_WAY_FILES} beside it (copied into `copyIn`): exit 0 means the
+ * run cache answered with nothing else loaded; exit 1 with "cannot load the command line" that it did not.
+ */
+export function runShortWay(args: string[], options: RunOptions & { copyIn: string }): Promise<CliResult> {
+  requireBuiltBin()
+  mkdirSync(options.copyIn, { recursive: true })
+  for (const name of SHORT_WAY_FILES) copyFileSync(resolve(ROOT, 'dist/cli', name), join(options.copyIn, name))
+  return runBin(join(options.copyIn, 'bin.cjs'), args, options)
+}
+
+function runBin(bin: string, args: string[], options: RunOptions): Promise<CliResult> {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: options.cwd,
@@ -54,7 +72,7 @@ export function runCli(args: string[], options: RunOptions): Promise<CliResult> 
     CI: 'true',
     ...options.env,
   }
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: options.cwd,
     env,
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
