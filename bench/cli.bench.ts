@@ -5,7 +5,7 @@
 // file. All are run in alternating rounds in one run and the median of each is reported, so a busy neighbour weighs
 // on all alike. The environment is clean (no NODE_EXTRA_CA_CERTS or NODE_OPTIONS, which add to every start and hide
 // the gap).
-// CLI_BENCH_BEFORE=/path/to/an/older/dist/cli/main.js times that build too, in the same rounds, for a before/after.
+// CLI_BENCH_BEFORE=/path/to/another/dist/cli/bin.cjs (main.js for builds before the bin) times that build too, in the same rounds, for a before/after.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
