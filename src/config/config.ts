@@ -6,6 +6,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
+import { types } from 'node:util'
 import { isAbsolute, join, resolve } from 'node:path'
 import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
 import { field, optionsObject } from './arguments.js'
@@ -189,7 +190,8 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
     throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
   }
   const pem: unknown = config.privateKeyPem
-  if (pem !== undefined && typeof pem !== 'string' && !(pem instanceof Uint8Array)) {
+  // types.isUint8Array, not instanceof: a Proxy's getPrototypeOf trap cannot throw past us.
+  if (pem !== undefined && typeof pem !== 'string' && !types.isUint8Array(pem)) {
     throw invalidConfig('privateKeyPem', 'must be PEM text (a string) or its bytes (a Buffer or Uint8Array)')
   }
   const jwk: unknown = config.privateKey

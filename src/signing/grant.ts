@@ -244,5 +244,14 @@ export async function buildJwtGrant(
   const params = grantParams(scope, opts)
   const now: unknown = opts?.now ?? Date.now
   if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now, false)}`)
-  return await createGrant(resolved, params, (now as () => number)())
+  let nowMs: unknown
+  try {
+    nowMs = (now as () => unknown)()
+  } catch {
+    // The clock's own error is not kept: it is the caller's code and may quote anything.
+    throw invalidConfig('now', 'threw when called; it must return epoch milliseconds')
+  }
+  // A clock that is not a number would give a grant with no valid iat/exp, and let an expired certificate through.
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw invalidConfig('now', `must return epoch milliseconds, returned ${describeValue(nowMs, false)}`)
+  return await createGrant(resolved, params, nowMs)
 }

@@ -6,6 +6,7 @@
  * @see docs/certificates.md
  */
 import { sign as signCb, verify, type KeyObject } from 'node:crypto'
+import { types } from 'node:util'
 import { MaskinportenError, scrub } from '../errors/errors.js'
 
 /**
@@ -74,7 +75,9 @@ function signFailed(problem: string, cause?: unknown): MaskinportenError {
 function scrubbedCause(err: unknown, input: string): Error {
   const name = err instanceof Error ? err.name : typeof err
   const raw = err instanceof Error ? err.message : typeof err === 'string' ? err : ''
-  const message = scrub(raw, [input])
+  const keyLike = /-----BEGIN|PRIVATE KEY|"(d|p|q|dp|dq|qi)"\s*:/.test(raw)
+  const message = (keyLike ? '(message not kept: it quotes key material)' : scrub(raw, [input]))
+    .replace(/[A-Za-z0-9+/=_-]{40,}/g, '[long base64 masked]')
     .replace(/\/\/[^/\s:@]+:[^/\s@]+@/g, '//[credentials masked]@')
     .replace(/(bearer\s+)\S+/gi, '$1[masked]')
     .slice(0, 500)
@@ -134,7 +137,8 @@ export async function callSigner(call: SignerCall, input: string): Promise<Buffe
     clearTimeout(timer)
     if (onAbort) call.signal?.removeEventListener('abort', onAbort)
   }
-  if (!(answer instanceof Uint8Array)) {
+  // types.isUint8Array, not instanceof: a Proxy's getPrototypeOf trap cannot throw past us.
+  if (!types.isUint8Array(answer)) {
     throw signFailed(
       `sign() resolved to ${answer === null ? 'null' : typeof answer}, not the signature's bytes (a Uint8Array); decode base64 answers in the adapter`,
     )

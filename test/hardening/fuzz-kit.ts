@@ -102,8 +102,19 @@ export interface FuzzTally {
 export async function fuzz(targets: readonly Target[], values: fc.Arbitrary<Boxed>, fragments: readonly string[], runs: number): Promise<FuzzTally> {
   const tally: FuzzTally = { errors: 0, codes: new Map(), slow: new Map() }
   if (process.env.FUZZ_PROFILE) process.on('exit', () => console.log([...tally.slow].sort((a, b) => b[1] - a[1]).slice(0, 8)))
-  await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...targets), values, async ([name, call, pure], { v: value }) => {
+  // FUZZ_COLLECT=1 runs on past failures and prints each kind once, to see all that is wrong at a time.
+  const collected = new Map<string, number>()
+  if (process.env.FUZZ_COLLECT) process.on('exit', () => console.log([...collected].map(([k, n]) => `${n}× ${k}`).join('\n')))
+  const check = async (target: Target, value: unknown): Promise<void> => {
+    if (!process.env.FUZZ_COLLECT) return property(target, value)
+    try {
+      await property(target, value)
+    } catch (err) {
+      const key = `${target[0]}: ${(err as Error).message.slice(0, 300)}`
+      collected.set(key, (collected.get(key) ?? 0) + 1)
+    }
+  }
+  const property = async ([name, call, pure]: Target, value: unknown): Promise<void> => {
       const started = performance.now()
       let outcome: unknown
       let threw = false
@@ -127,8 +138,10 @@ export async function fuzz(targets: readonly Target[], values: fc.Arbitrary<Boxe
       assert.ok(outcome.message.length < 2000, `${name}: a ${outcome.message.length}-character message`)
       tally.errors++
       tally.codes.set(outcome.code, (tally.codes.get(outcome.code) ?? 0) + 1)
-    }),
-    { seed: SEED, numRuns: runs, endOnFailure: true },
+  }
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...targets), values, (target, { v }) => check(target, v)),
+    { seed: SEED, numRuns: runs, endOnFailure: true, includeErrorInReport: true },
   )
   return tally
 }
