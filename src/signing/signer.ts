@@ -55,8 +55,17 @@ const RSA_SIGNATURE_BYTES: ReadonlySet<number> = new Set([256, 384, 512])
  * ```
  */
 export function keyObjectSigner(key: KeyObject, header: { kid?: string; x5c?: readonly string[] } = {}): GrantSigner {
+  // Read once, here: a header whose getters or Proxy traps throw is refused now, not in the middle of a request.
+  let kid: unknown, x5c: unknown
+  try {
+    if (header !== undefined && (header === null || typeof header !== 'object')) throw new TypeError()
+    ;({ kid, x5c } = header ?? {})
+  } catch {
+    throw new MaskinportenError('invalid_config', 'Invalid configuration: keyObjectSigner header must be an object { kid?, x5c? } that can be read')
+  }
   return {
-    ...header,
+    ...(kid === undefined ? {} : { kid: kid as string }),
+    ...(x5c === undefined ? {} : { x5c: x5c as readonly string[] }),
     sign: (data) =>
       new Promise((resolve, reject) => {
         signCb('sha256', data, key, (err, signature) => (err ? reject(err) : resolve(signature)))

@@ -143,3 +143,51 @@ describe('a signer that never settles', () => {
     }
   })
 })
+
+describe('values equal to a secret of the config in play are not quoted back', () => {
+  const PASSPHRASE = 'correct-horse-battery-staple-7531'
+  const encrypted = vault.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASSPHRASE }) as string
+  const jwk = vault.privateKey.export({ format: 'jwk' }) as Record<string, string>
+  const D = jwk.d!.slice(10, 40)
+  const P = jwk.p!.slice(10, 40)
+  const config: api.MaskinportenConfig = { clientId: 'c', kid: 'k', privateKeyPem: encrypted, passphrase: PASSPHRASE, env: 'test', fetch: echoingFetch, timeoutMs: 200 }
+  const secrets = [PASSPHRASE, D, P]
+
+  it('the passphrase as the org number of getToken, systemuserToken and the flows: invalid_config, the passphrase masked', async () => {
+    const client = new api.MaskinportenClient(config, { retry: { maxAttempts: 1 } })
+    try {
+      await refused(() => client.getToken({ orgNummer: PASSPHRASE }), 'invalid_config', secrets, /orgNummer \S*\[secret masked\]\S* is not nine digits/)
+      await refused(() => client.systemuserToken(` ${PASSPHRASE}`), 'invalid_config', secrets, /secret masked/)
+      await refused(() => client.altinnTokenResult({ consumerOrg: `310702641${PASSPHRASE}` }), 'invalid_config', secrets, /consumerOrg/)
+    } finally {
+      client.close()
+    }
+    await refused(() => api.getSkdAksjonaerToken(config, PASSPHRASE), 'invalid_config', secrets, /secret masked/)
+    await refused(() => api.buildJwtGrant(config, 'a:b', { orgNummer: PASSPHRASE }), 'invalid_config', secrets, /secret masked/)
+  })
+
+  it('a piece of the config key’s JWK (30 characters, too short to look like a key) as an org number or a setting: masked', async () => {
+    await refused(() => api.getSkdSkattemeldingToken(config, `${D}-1`), 'invalid_config', secrets, /orgNummer "\[secret masked\]-1"/)
+    await refused(() => api.getAltinnToken({ ...config, env: ` ${P}` as never }), 'invalid_config', secrets, /env must be/)
+    const env = { MASKINPORTEN_CLIENT_ID: 'c', MASKINPORTEN_KID: 'k', MASKINPORTEN_PRIVATE_KEY: encrypted, MASKINPORTEN_PASSPHRASE: PASSPHRASE, WENCHE_ENV: D }
+    await refused(() => api.configFromEnv(env), 'invalid_config', secrets, /WENCHE_ENV must be/)
+    await refused(() => api.getAltinnToken(api.configFromEnv({ ...env, WENCHE_ENV: 'test', ALTINN_URL: `310702641${D}` })), 'invalid_config', secrets, /altinnUrl is not an absolute URL/)
+  })
+
+  it('an issuer or Altinn URL holding a PEM line: refused before anything is sent, not printed by a failed request', async () => {
+    await refused(() => api.getMaskinportenToken({ ...config, issuer: `https://x/${LINE}` }, 'a:b'), 'invalid_config', [LINE], /issuer looks like key material/)
+    await refused(() => api.getAltinnToken({ ...config, altinnUrl: `https://x/${LINE}` }), 'invalid_config', [LINE], /altinnUrl looks like key material/)
+  })
+})
+
+describe('Proxies where a key or a signer header is read', () => {
+  it('keyObjectSigner with a header whose traps throw: invalid_config at once', async () => {
+    await refused(() => api.keyObjectSigner(vault.privateKey, throwingProxy(vault.pkcs8) as never), 'invalid_config', pemFragments(vault.pkcs8), /keyObjectSigner header/)
+    assert.deepEqual(Object.keys(api.keyObjectSigner(vault.privateKey, { kid: 'k' })).sort(), ['kid', 'sign'])
+  })
+
+  it('privateKey given as a Proxy, alone or beside a certificate: jwt_sign_failed, its trap’s text not kept', async () => {
+    await refused(() => api.getAltinnToken({ clientId: 'c', kid: 'k', privateKey: throwingProxy(vault.pkcs8) as never, env: 'test' }), 'jwt_sign_failed', pemFragments(vault.pkcs8), /could not be read/)
+    await refused(() => api.getAltinnToken({ clientId: 'c', certificate: CHAIN, privateKey: throwingProxy(vault.pkcs8) as never, env: 'test' }), 'jwt_sign_failed', pemFragments(vault.pkcs8), /could not be read/)
+  })
+})

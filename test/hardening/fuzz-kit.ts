@@ -6,7 +6,7 @@ import { inspect } from 'node:util'
 import fc from 'fast-check'
 import { isMaskinportenError, type MaskinportenErrorCode } from '../../src/errors/errors.js'
 
-export const SEED = 20261201
+export const SEED = Number(process.env.FUZZ_SEED ?? 20261201)
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 2400)
 
 export const CODES: ReadonlySet<MaskinportenErrorCode> = new Set([

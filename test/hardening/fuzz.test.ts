@@ -7,7 +7,7 @@ import { inspect } from 'node:util'
 import fc from 'fast-check'
 import * as api from '../../src/index.js'
 import { testKey } from '../support/fixtures.js'
-import { boxing, echoingFetch, fuzz, pemFragments, PROXY, refusingFetch, RUNS, SEED, type Target } from './fuzz-kit.js'
+import { boxing, echoingFetch, fromFragments, fuzz, pemFragments, PROXY, refusingFetch, RUNS, SEED, type Target } from './fuzz-kit.js'
 
 const key = testKey()
 const PEM = key.pkcs8
@@ -78,6 +78,8 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
     new Uint8Array([1, 2, 3]),
     Buffer.from(PEM),
   ),
+  // Values built from the secrets in play: none may be quoted back, whatever field they land in.
+  fc.constantFrom(...fromFragments(FRAGMENTS)),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.double(),
