@@ -4,6 +4,7 @@
  */
 import { exchangeForAltinnToken } from './exchange/altinn.js'
 import { resolveConfig, type MaskinportenConfig } from './config/config.js'
+import { withSecretsMasked } from './config/secret-echo.js'
 import { grantParams, createGrant, type ConsentReference, type GrantOptions } from './signing/grant.js'
 import { requestToken, type TokenResponse } from './exchange/maskinporten.js'
 import { adminScopes, defaultScopes, skattemeldingScope, skdAksjonaerScope } from './config/scopes.js'
@@ -48,9 +49,11 @@ export async function getMaskinportenToken(
   opts: FlowOptions = {},
 ): Promise<TokenResponse> {
   const resolved = resolveConfig(config)
-  const { grant: options, signal } = flowOptions(opts)
-  const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
-  return requestToken(resolved, grant, signal)
+  return withSecretsMasked(resolved, async () => {
+    const { grant: options, signal } = flowOptions(opts)
+    const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
+    return requestToken(resolved, grant, signal)
+  })
 }
 
 /**
@@ -69,10 +72,12 @@ export async function getAltinnToken(
   opts: FlowOptions = {},
 ): Promise<string> {
   const resolved = resolveConfig(config)
-  const { grant: options, signal } = flowOptions(opts)
-  const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
-  const token = await requestToken(resolved, grant, signal)
-  return exchangeForAltinnToken(resolved, token.access_token, signal)
+  return withSecretsMasked(resolved, async () => {
+    const { grant: options, signal } = flowOptions(opts)
+    const grant = await createGrant(resolved, grantParams(scope, options), Date.now())
+    const token = await requestToken(resolved, grant, signal)
+    return exchangeForAltinnToken(resolved, token.access_token, signal)
+  })
 }
 
 /**

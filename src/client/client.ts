@@ -11,6 +11,7 @@ import { exchangeForAltinnToken } from '../exchange/altinn.js'
 import { clientClosed, DEFAULT_STORE_TIMEOUT_MS, TokenCache, type Fetcher, type Flight } from './cache.js'
 import { isThenable, MemoryTokenStore, type StoredToken, type TokenStore } from './store.js'
 import { resolveConfig, type MaskinportenConfig, type ResolvedConfig } from '../config/config.js'
+import { maskSecretEchoes } from '../config/secret-echo.js'
 import { describeValue, invalidConfig, isMaskinportenError, markFinal, MaskinportenError } from '../errors/errors.js'
 import { grantParams, createGrant, type GrantParams } from '../signing/grant.js'
 import { requestToken } from '../exchange/maskinporten.js'
@@ -187,9 +188,13 @@ export class MaskinportenClient {
    * ```
    */
   async getToken(options: GetTokenOptions = {}): Promise<TokenResult> {
-    const target = this.#target(options)
-    const got = this.#cache.obtain(target.key, 'token', target.fetchToken, forced(options))
-    return new TokenResult(isThenable(got) ? await got : got, this.#now())
+    try {
+      const target = this.#target(options)
+      const got = this.#cache.obtain(target.key, 'token', target.fetchToken, forced(options))
+      return new TokenResult(isThenable(got) ? await got : got, this.#now())
+    } catch (err) {
+      throw maskSecretEchoes(this.#config, err)
+    }
   }
 
   /**
@@ -206,8 +211,12 @@ export class MaskinportenClient {
    * @see https://docs.altinn.studio/authentication/reference/architecture/accesstoken/
    */
   async altinnToken(options: AltinnTokenOptions = {}): Promise<string> {
-    const got = this.#altinn(options)
-    return (isThenable(got) ? await got : got).accessToken
+    try {
+      const got = this.#altinn(options)
+      return (isThenable(got) ? await got : got).accessToken
+    } catch (err) {
+      throw maskSecretEchoes(this.#config, err)
+    }
   }
 
   /**
@@ -220,8 +229,12 @@ export class MaskinportenClient {
    * ```
    */
   async altinnTokenResult(options: AltinnTokenOptions = {}): Promise<TokenResult> {
-    const got = this.#altinn(options)
-    return new TokenResult(isThenable(got) ? await got : got, this.#now())
+    try {
+      const got = this.#altinn(options)
+      return new TokenResult(isThenable(got) ? await got : got, this.#now())
+    } catch (err) {
+      throw maskSecretEchoes(this.#config, err)
+    }
   }
 
   #altinn(options: AltinnTokenOptions): StoredToken | Promise<StoredToken> {
@@ -231,8 +244,12 @@ export class MaskinportenClient {
 
   /** The seed's `get_systemuser_token`: an Altinn token for the system user of `orgNummer`, default scopes. */
   async systemuserToken(orgNummer: string, options: { externalRef?: string } = {}): Promise<string> {
-    const { externalRef } = requestFields(options, 'options')
-    return this.altinnToken(externalRef === undefined ? { orgNummer } : { orgNummer, externalRef })
+    try {
+      const { externalRef } = requestFields(options, 'options')
+      return this.altinnToken(externalRef === undefined ? { orgNummer } : { orgNummer, externalRef })
+    } catch (err) {
+      throw maskSecretEchoes(this.#config, err)
+    }
   }
 
   /** The seed's `get_admin_token`: a Maskinporten token with the admin scopes, not exchanged. */
@@ -263,7 +280,9 @@ export class MaskinportenClient {
    */
   fetch(url: string | URL, init: AuthenticatedRequestInit = {}, tokenOptions: GetTokenOptions = {}): Promise<AuthenticatedResponse> {
     const { fetch, timeoutMs } = this.#config
-    return authenticatedFetch({ token: (options) => this.getToken(options), fetch, timeoutMs }, url, init, tokenOptions)
+    return authenticatedFetch({ token: (options) => this.getToken(options), fetch, timeoutMs }, url, init, tokenOptions).catch((err: unknown) => {
+      throw maskSecretEchoes(this.#config, err)
+    })
   }
 
   /** The Altinn platform base URL of this client's config (`https://platform.tt02.altinn.no` for test). */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { MaskinportenError } from '../errors/errors.js'
+import { describeValue, MaskinportenError, safeCause } from '../errors/errors.js'
 
 /** Largest certificate file read, bytes: a chain of a few certificates is a few kilobytes. */
 const MAX_CERTIFICATE_FILE_BYTES = 256 * 1024
@@ -31,20 +31,22 @@ export function readCertificateSetting(value: string, cwd: string = process.cwd(
     throw settingError(variable, 'is neither PEM text nor a file name: give the path of the PEM chain (leaf first)')
   }
   const full = isAbsolute(value) ? value : resolve(cwd, value)
+  // The path is quoted as any setting is: a value pasted here by mistake (key text, a passphrase) is not shown.
+  const shown = describeValue(full)
   let bytes: Buffer
   try {
     bytes = readFileSync(full)
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
-    throw settingError(variable, `names "${full}", which ${why}; set it to the PEM file of your business certificate chain`, err)
+    throw settingError(variable, `names ${shown}, which ${why}; set it to the PEM file of your business certificate chain`, safeCause(err, [value, full]))
   }
   if (bytes.length > MAX_CERTIFICATE_FILE_BYTES) {
-    throw settingError(variable, `names "${full}", which has ${bytes.length} bytes; a certificate chain is far smaller`)
+    throw settingError(variable, `names ${shown}, which has ${bytes.length} bytes; a certificate chain is far smaller`)
   }
   if (bytes[0] === 0x30) {
     throw settingError(
       variable,
-      `names "${full}", which is binary (DER or PKCS#12), not PEM; convert it: openssl pkcs12 -in cert.p12 -out cert.pem -nodes (or openssl x509 -inform der -in cert.cer -out cert.pem)`,
+      `names ${shown}, which is binary (DER or PKCS#12), not PEM; convert it: openssl pkcs12 -in cert.p12 -out cert.pem -nodes (or openssl x509 -inform der -in cert.cer -out cert.pem)`,
     )
   }
   return bytes.toString('utf8')

@@ -6,10 +6,14 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
+import type { KeyObject } from 'node:crypto'
+import { types } from 'node:util'
 import { isAbsolute, join, resolve } from 'node:path'
 import { describeValue, invalidConfig, MaskinportenError, safeCause } from '../errors/errors.js'
 import { field, optionsObject } from './arguments.js'
 import { holdsPrivateKey, readCertificateSetting } from './certificate-file.js'
+import { maskSecretEchoes, rememberSecrets } from './secret-echo.js'
+import { loadSigningKey, type KeySource } from '../signing/keys.js'
 import { resolveSigning, type ResolvedSigning, type SigningSource } from '../signing/resolve.js'
 
 /** Digdir's two Maskinporten environments. `test` pairs with Altinn's tt02. */
@@ -126,6 +130,8 @@ function checkUrl(value: unknown, field: string): string {
   if (url.username !== '' || url.password !== '') {
     throw invalidConfig(field, 'must not carry credentials (user:password@); neither Maskinporten nor Altinn takes them')
   }
+  // Key text in a URL would be printed by every message that names the URL (a request that failed, a redirect).
+  if (/-----BEGIN|PRIVATE KEY|[A-Za-z0-9+/_-]{48,}/.test(value)) throw invalidConfig(field, 'looks like key material, not a URL; nothing was sent')
   if (value.length > 2048 || /[\u0000-\u0020\u007f]/.test(value)) {
     throw invalidConfig(field, `must be a URL without white space or control characters, got ${describeValue(value)}`)
   }
@@ -147,11 +153,32 @@ function checkText(value: unknown, field: string, what: string): string {
  * field, or `jwt_sign_failed` for an unusable key. Never sends anything.
  */
 export function resolveConfig(given: MaskinportenConfig): ResolvedConfig {
-  let passphrase: unknown
-  return maskingPassphrase(
-    () => passphrase,
-    () => resolveChecked(given, (p) => (passphrase = p)),
-  )
+  let seen: Record<string, unknown> = {}
+  try {
+    return maskingPassphrase(
+      () => seen.passphrase,
+      () => resolveChecked(given, (fields) => (seen = fields)),
+    )
+  } catch (err) {
+    throw maskKeyEchoes(seen, err)
+  }
+}
+
+/**
+ * A config error with runs of the config's own key (its JWK members) masked: a piece of the key pasted into another
+ * field is quoted by that field's check. The key is parsed again only here, on the way out of a failure.
+ */
+function maskKeyEchoes(fields: Record<string, unknown>, err: unknown): unknown {
+  if (!(err instanceof MaskinportenError) || (fields.privateKeyPem === undefined && fields.privateKey === undefined)) return err
+  let key: KeyObject
+  try {
+    key = loadSigningKey({ privateKeyPem: fields.privateKeyPem, privateKey: fields.privateKey, passphrase: fields.passphrase } as KeySource)
+  } catch {
+    return err // no key to mask runs of
+  }
+  const holder = {}
+  rememberSecrets(holder, { passphrase: fields.passphrase, key })
+  return maskSecretEchoes(holder, err)
 }
 
 /** Runs `fn`; an error quoting the passphrase (pasted into another field as well) has it masked. */
@@ -167,7 +194,7 @@ function maskingPassphrase<T>(passphrase: () => unknown, fn: () => T): T {
   }
 }
 
-function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: unknown) => void): ResolvedConfig {
+function resolveChecked(given: MaskinportenConfig, saw: (fields: Record<string, unknown>) => void): ResolvedConfig {
   if (given === null || typeof given !== 'object' || Array.isArray(given)) throw invalidConfig('config', `must be an object, got ${describeValue(given, false)}`)
   // Each field read once, through a guard: a getter that throws, or a Proxy, cannot get past as a TypeError.
   const raw = optionsObject(given, 'config')
@@ -176,7 +203,7 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
     const value = field(raw, name, 'config')
     if (value !== undefined) config[name] = value
   }
-  sawPassphrase(config.passphrase)
+  saw(config)
   const clientId = checkText(config.clientId, 'clientId', "the client id from Digdir's self-service portal")
   const env = config.env ?? 'prod'
   if (env !== 'test' && env !== 'prod') {
@@ -189,7 +216,8 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
     throw invalidConfig('privateKeyPem', 'and privateKey are both set; give exactly one key source')
   }
   const pem: unknown = config.privateKeyPem
-  if (pem !== undefined && typeof pem !== 'string' && !(pem instanceof Uint8Array)) {
+  // types.isUint8Array, not instanceof: a Proxy's getPrototypeOf trap cannot throw past us.
+  if (pem !== undefined && typeof pem !== 'string' && !types.isUint8Array(pem)) {
     throw invalidConfig('privateKeyPem', 'must be PEM text (a string) or its bytes (a Buffer or Uint8Array)')
   }
   const jwk: unknown = config.privateKey
@@ -210,7 +238,7 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
   // Undefined: requests go out through the package's own node:http sender (http/send.ts).
   const fetchFn = config.fetch
   if (fetchFn !== undefined && typeof fetchFn !== 'function') throw invalidConfig('fetch', 'must be a function like the global fetch')
-  return {
+  const resolved: ResolvedConfig = {
     clientId,
     ...resolveSigning(config as SigningSource),
     env,
@@ -221,6 +249,8 @@ function resolveChecked(given: MaskinportenConfig, sawPassphrase: (passphrase: u
     fetch: fetchFn as typeof globalThis.fetch | undefined,
     timeoutMs,
   }
+  rememberSecrets(resolved, resolved.key ? { passphrase: config.passphrase, key: resolved.key } : { passphrase: config.passphrase })
+  return resolved
 }
 
 /** Default path of the private key file, as in Wenche. */
@@ -324,19 +354,28 @@ export function configFromEnv(
   options: ConfigFromEnvOptions = {},
 ): MaskinportenConfig {
   let passphrase: unknown
-  return maskingPassphrase(
-    () => passphrase,
-    () => {
-      if (env !== null && typeof env === 'object') {
-        try {
-          passphrase = env.MASKINPORTEN_PASSPHRASE
-        } catch {
-          // read again, and refused, below
+  let keyText: Record<string, unknown> = {}
+  try {
+    return maskingPassphrase(
+      () => passphrase,
+      () => {
+        if (env !== null && typeof env === 'object') {
+          try {
+            passphrase = env.MASKINPORTEN_PASSPHRASE
+            const pem = env.MASKINPORTEN_PRIVATE_KEY
+            const jwk = env.MASKINPORTEN_CLIENT_JWK
+            if (typeof pem === 'string' && pem.trim() !== '') keyText = { privateKeyPem: pem.includes('\\n') && !pem.includes('\n') ? pem.replace(/\\n/g, '\n') : pem.trim() }
+            else if (typeof jwk === 'string' && jwk.trim() !== '') keyText = { privateKey: jwk.trim() }
+          } catch {
+            // read again, and refused, below
+          }
         }
-      }
-      return fromEnv(env, options)
-    },
-  )
+        return fromEnv(env, options)
+      },
+    )
+  } catch (err) {
+    throw maskKeyEchoes({ ...keyText, passphrase }, err)
+  }
 }
 
 function fromEnv(env: Record<string, string | undefined>, options: ConfigFromEnvOptions): MaskinportenConfig {

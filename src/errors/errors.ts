@@ -209,6 +209,8 @@ export function describeValue(value: unknown, quoteStrings = true): string {
   const secretLike =
     text.length > MAX_QUOTED_CHARS ||
     /-----BEGIN|PRIVATE KEY|[\r\n]|"(d|kty|p|q|dp|dq|qi)"\s*:/.test(text) ||
+    // A line of a PEM body, a JWK member or a signature pasted into a setting (a thumbprint kid is 43 characters).
+    /[A-Za-z0-9+/_-]{48,}/.test(text) ||
     maskTokens(text) !== text
   if (secretLike) return `(${text.length} characters, not shown: looks like key material)`
   return JSON.stringify(withoutCredentials(text))

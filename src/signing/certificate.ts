@@ -6,7 +6,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-4.1.6
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto'
-import { MaskinportenError } from '../errors/errors.js'
+import { types } from 'node:util'
+import { describeValue, MaskinportenError } from '../errors/errors.js'
 import { parseOrgNummer } from '../config/orgnummer.js'
 
 /** Days before a certificate's end at which a warning is given (the client's `certificate-expiring` event, doctor). */
@@ -105,6 +106,9 @@ export interface PemChain {
 
 /** Reads the certificates of PEM text. Throws `jwt_sign_failed`, never quoting the text. */
 export function readPemChain(pem: string | Uint8Array): PemChain {
+  if (typeof pem !== 'string' && !types.isUint8Array(pem)) {
+    throw new MaskinportenError('invalid_config', 'Invalid configuration: certificate must be the chain as PEM text (a string) or its bytes, leaf first')
+  }
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8')
   if (text.length > MAX_CHAIN_CHARS) throw certificateError(`the PEM text has ${text.length} characters; a chain is far smaller`)
   const blocks = text.match(CERT_BLOCK) ?? []
@@ -126,6 +130,7 @@ export function readPemChain(pem: string | Uint8Array): PemChain {
 
 /** The private key block of PEM text that also holds certificates, if any. Secret: never quote it. */
 export function embeddedKeyOf(pem: string | Uint8Array): string | undefined {
+  if (typeof pem !== 'string' && !types.isUint8Array(pem)) return undefined
   return KEY_BLOCK.exec(typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8'))?.[0]
 }
 
@@ -200,11 +205,27 @@ export function keyMatchesCertificate(key: KeyObject, info: Pick<CertificateInfo
 
 /** Whole days from `nowMs` to the certificate's end (negative once it has ended). */
 export function daysLeft(info: Pick<CertificateInfo, 'notAfter'>, nowMs: number): number {
-  return Math.floor((info.notAfter - nowMs) / DAY_MS)
+  let notAfter: unknown
+  try {
+    notAfter = info !== null && typeof info === 'object' ? info.notAfter : undefined
+  } catch {
+    notAfter = undefined // a getter or Proxy that throws: refused below, its text not kept
+  }
+  if (typeof notAfter !== 'number' || !Number.isFinite(notAfter)) {
+    throw new MaskinportenError('invalid_config', `Invalid configuration: daysLeft needs a CertificateInfo (from inspectCertificate), got ${describeValue(info, false)}`)
+  }
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
+    throw new MaskinportenError('invalid_config', `Invalid configuration: daysLeft needs the time as epoch milliseconds, got ${describeValue(nowMs, false)}`)
+  }
+  return Math.floor((notAfter - nowMs) / DAY_MS)
 }
 
 /** Throws `jwt_sign_failed` when the certificate is not valid at `nowMs`: nothing is sent with it. */
 export function checkCertificateTime(info: CertificateInfo, nowMs: number): void {
+  // NaN passes both comparisons below: a clock that is not a number must not let a certificate through unchecked.
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
+    throw certificateError(`the clock gave ${describeValue(nowMs, false)}, not epoch milliseconds; its validity cannot be checked`)
+  }
   if (nowMs < info.notBefore) {
     throw certificateError(`it is valid only from ${new Date(info.notBefore).toISOString()}; check this machine's clock`)
   }

@@ -12,6 +12,7 @@ import { finishGrant, grantHeader } from './resolve.js'
 import { normalizeOrgNummer, toIso6523 } from '../config/orgnummer.js'
 import { splitScopes } from '../config/scopes.js'
 import { requestFields } from '../config/arguments.js'
+import { withSecretsMasked } from '../config/secret-echo.js'
 
 /** A grant lives this long (seconds). Maskinporten refuses `exp - iat > 120`; one second spare, as in Wenche. */
 export const GRANT_LIFETIME_SECONDS = 119
@@ -241,8 +242,19 @@ export async function buildJwtGrant(
   opts: GrantOptions = {},
 ): Promise<string> {
   const resolved = resolveConfig(config)
-  const params = grantParams(scope, opts)
-  const now: unknown = opts?.now ?? Date.now
-  if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now, false)}`)
-  return await createGrant(resolved, params, (now as () => number)())
+  return withSecretsMasked(resolved, async () => {
+    const params = grantParams(scope, opts)
+    const now: unknown = opts?.now ?? Date.now
+    if (typeof now !== 'function') throw invalidConfig('now', `must be a function returning epoch milliseconds, got ${describeValue(now, false)}`)
+    let nowMs: unknown
+    try {
+      nowMs = (now as () => unknown)()
+    } catch {
+      // The clock's own error is not kept: it is the caller's code and may quote anything.
+      throw invalidConfig('now', 'threw when called; it must return epoch milliseconds')
+    }
+    // A clock that is not a number would give a grant with no valid iat/exp, and let an expired certificate through.
+    if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw invalidConfig('now', `must return epoch milliseconds, returned ${describeValue(nowMs, false)}`)
+    return await createGrant(resolved, params, nowMs)
+  })
 }

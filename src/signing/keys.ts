@@ -91,7 +91,13 @@ function parseJwk(jwk: JsonWebKey | string): KeyObject {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw keyError('privateKey must be a KeyObject or a private JWK')
   }
-  const obj = parsed as Record<string, unknown>
+  let obj: Record<string, unknown>
+  try {
+    obj = { ...(parsed as Record<string, unknown>) } // read once: a getter or Proxy trap cannot throw past us later
+  } catch {
+    // Its error is not kept: it may quote the key.
+    throw keyError('privateKey could not be read (a getter or Proxy threw); give a plain JWK object')
+  }
   if (obj.kty !== 'RSA') throw keyError(`the JWK has kty ${describeValue(obj.kty)}; an RSA key is required`)
   if (typeof obj.d !== 'string') throw keyError('the JWK is a public key (no "d"); give the private JWK')
   try {
@@ -135,7 +141,7 @@ export function keyParseCount(): number {
  */
 export function loadSigningKey(source: KeySource): KeyObject {
   const { privateKeyPem, privateKey, passphrase } = source
-  if (privateKey instanceof KeyObject) return checkSigningKey(privateKey)
+  if (isKeyObject(privateKey)) return checkSigningKey(privateKey)
   if (privateKeyPem !== undefined) {
     const id = digest('pem', privateKeyPem, passphrase)
     const hit = byDigest.get(id)

@@ -5,6 +5,7 @@
  * @see docs/certificates.md
  */
 import { createHash, createPublicKey, KeyObject, sign, type JsonWebKey } from 'node:crypto'
+import { types } from 'node:util'
 import { describeValue, invalidConfig, MaskinportenError } from '../errors/errors.js'
 import {
   checkCertificateTime,
@@ -88,7 +89,14 @@ function checkSigner(signer: unknown): GrantSigner {
 
 function parsePublicKey(value: unknown): KeyObject {
   const text = typeof value === 'string' ? value : undefined
-  if ((text !== undefined && /PRIVATE KEY|"d"\s*:/.test(text)) || (value !== null && typeof value === 'object' && 'd' in value)) {
+  let holdsD: boolean
+  try {
+    holdsD = value !== null && typeof value === 'object' && 'd' in value
+  } catch {
+    // A Proxy whose trap throws: its error (which may quote anything) is not kept.
+    throw invalidConfig('publicKey', 'could not be read (a getter or Proxy threw)')
+  }
+  if ((text !== undefined && /PRIVATE KEY|"d"\s*:/.test(text)) || holdsD) {
     throw invalidConfig('publicKey', 'holds a private key; give only its public half (the signer keeps the private key)')
   }
   let key: KeyObject
@@ -123,7 +131,7 @@ function chainOf(source: SigningSource, signer: GrantSigner | undefined): { info
   }
   if (fromSigner !== undefined) return { info: describeChain(readX5c(fromSigner, 'signer.x5c')) }
   const cert: unknown = source.certificate
-  if (typeof cert !== 'string' && !(cert instanceof Uint8Array)) {
+  if (typeof cert !== 'string' && !types.isUint8Array(cert)) {
     throw invalidConfig('certificate', 'must be the chain as PEM text (a string) or its bytes, leaf first')
   }
   // The cache holds the chain's public facts only: a key block in the text is taken from the text each time.

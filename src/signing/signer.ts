@@ -6,6 +6,7 @@
  * @see docs/certificates.md
  */
 import { sign as signCb, verify, type KeyObject } from 'node:crypto'
+import { types } from 'node:util'
 import { MaskinportenError, scrub } from '../errors/errors.js'
 
 /**
@@ -54,8 +55,17 @@ const RSA_SIGNATURE_BYTES: ReadonlySet<number> = new Set([256, 384, 512])
  * ```
  */
 export function keyObjectSigner(key: KeyObject, header: { kid?: string; x5c?: readonly string[] } = {}): GrantSigner {
+  // Read once, here: a header whose getters or Proxy traps throw is refused now, not in the middle of a request.
+  let kid: unknown, x5c: unknown
+  try {
+    if (header !== undefined && (header === null || typeof header !== 'object')) throw new TypeError()
+    ;({ kid, x5c } = header ?? {})
+  } catch {
+    throw new MaskinportenError('invalid_config', 'Invalid configuration: keyObjectSigner header must be an object { kid?, x5c? } that can be read')
+  }
   return {
-    ...header,
+    ...(kid === undefined ? {} : { kid: kid as string }),
+    ...(x5c === undefined ? {} : { x5c: x5c as readonly string[] }),
     sign: (data) =>
       new Promise((resolve, reject) => {
         signCb('sha256', data, key, (err, signature) => (err ? reject(err) : resolve(signature)))
@@ -74,7 +84,9 @@ function signFailed(problem: string, cause?: unknown): MaskinportenError {
 function scrubbedCause(err: unknown, input: string): Error {
   const name = err instanceof Error ? err.name : typeof err
   const raw = err instanceof Error ? err.message : typeof err === 'string' ? err : ''
-  const message = scrub(raw, [input])
+  const keyLike = /-----BEGIN|PRIVATE KEY|"(d|p|q|dp|dq|qi)"\s*:/.test(raw)
+  const message = (keyLike ? '(message not kept: it quotes key material)' : scrub(raw, [input]))
+    .replace(/[A-Za-z0-9+/=_-]{40,}/g, '[long base64 masked]')
     .replace(/\/\/[^/\s:@]+:[^/\s@]+@/g, '//[credentials masked]@')
     .replace(/(bearer\s+)\S+/gi, '$1[masked]')
     .slice(0, 500)
@@ -134,7 +146,8 @@ export async function callSigner(call: SignerCall, input: string): Promise<Buffe
     clearTimeout(timer)
     if (onAbort) call.signal?.removeEventListener('abort', onAbort)
   }
-  if (!(answer instanceof Uint8Array)) {
+  // types.isUint8Array, not instanceof: a Proxy's getPrototypeOf trap cannot throw past us.
+  if (!types.isUint8Array(answer)) {
     throw signFailed(
       `sign() resolved to ${answer === null ? 'null' : typeof answer}, not the signature's bytes (a Uint8Array); decode base64 answers in the adapter`,
     )

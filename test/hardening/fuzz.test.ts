@@ -6,22 +6,8 @@ import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import fc from 'fast-check'
 import * as api from '../../src/index.js'
-import { isMaskinportenError, type MaskinportenErrorCode } from '../../src/errors/errors.js'
 import { testKey } from '../support/fixtures.js'
-
-const SEED = 20261201
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2400)
-
-const CODES: ReadonlySet<MaskinportenErrorCode> = new Set([
-  'invalid_config',
-  'jwt_sign_failed',
-  'maskinporten_error',
-  'maskinporten_request_failed',
-  'altinn_exchange_error',
-  'altinn_exchange_failed',
-  'invalid_token',
-  'client_closed',
-])
+import { boxing, echoingFetch, fromFragments, fuzz, pemFragments, PROXY, refusingFetch, RUNS, SEED, type Target } from './fuzz-kit.js'
 
 const key = testKey()
 const PEM = key.pkcs8
@@ -33,22 +19,12 @@ const TOKEN = `${part({ alg: 'RS256' })}.${part({ scope: 'fuzz', secret: 'token-
 
 /** Distinctive pieces of every secret in play: none may show in any face of an error. */
 const FRAGMENTS = [
-  ...[PEM, ENCRYPTED].flatMap((pem) => {
-    const body = pem.split('\n').filter((l) => l && !l.startsWith('-----'))
-    return [body[1]!, body[Math.floor(body.length / 2)]!, body[body.length - 2]!]
-  }),
+  ...[PEM, ENCRYPTED].flatMap(pemFragments),
   JWK.d!.slice(10, 40),
   JWK.p!.slice(10, 40),
   PASSPHRASE,
   TOKEN.split('.')[1]!,
 ]
-
-/** Stands for a Proxy whose every trap throws with key text (made fresh per run: fast-check probes its values). */
-const PROXY = Symbol('a throwing proxy')
-const trap = (): never => {
-  throw new Error(PEM)
-}
-const throwingProxy = (): object => new Proxy({}, { get: trap, has: trap, ownKeys: trap, getPrototypeOf: trap, getOwnPropertyDescriptor: trap })
 
 /** Values a careless user or a hostile caller may pass anywhere. */
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
@@ -102,6 +78,8 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
     new Uint8Array([1, 2, 3]),
     Buffer.from(PEM),
   ),
+  // Values built from the secrets in play: none may be quoted back, whatever field they land in.
+  fc.constantFrom(...fromFragments(FRAGMENTS)),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.double(),
@@ -111,34 +89,7 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.string({ maxLength: 8 }), fc.constant(PEM)), { maxKeys: 3 }),
 )
 
-/** A hostile value in a box that fast-check can print without running the value's own traps or printing a key. */
-interface Boxed {
-  v: unknown
-}
-function safeLabel(v: unknown): string {
-  try {
-    if (typeof v === 'string') return v.length > 40 || FRAGMENTS.some((f) => v.includes(f.slice(0, 16))) || v.includes('BEGIN') ? `string(${v.length})` : JSON.stringify(v)
-    if (typeof v === 'bigint') return `${v}n`
-    if (typeof v === 'symbol' || typeof v === 'function') return typeof v
-    if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
-    return Array.isArray(v) ? `array(${v.length})` : 'object'
-  } catch {
-    return 'object'
-  }
-}
-const boxed: fc.Arbitrary<Boxed> = hostile.map((v) => ({ v: v === PROXY ? throwingProxy() : v, [fc.toStringMethod]: () => (v === PROXY ? 'proxy' : safeLabel(v)) }))
-
-/** A fetch that fails every request and, like a careless proxy, echoes the request in its error. */
-const echoingFetch: typeof globalThis.fetch = async (input, init) => {
-  const headers = JSON.stringify(init?.headers ?? {})
-  throw new TypeError(`fetch failed for ${String(input)}`, {
-    cause: Object.assign(new Error(`socket closed after ${headers} ${String(init?.body ?? '')}`), { code: 'ECONNRESET' }),
-  })
-}
-
-/** A server that refuses every grant (not retried) and echoes the request in its description. */
-const refusingFetch: typeof globalThis.fetch = async (_input, init) =>
-  Response.json({ error: 'invalid_grant', error_description: `Bad request ${JSON.stringify(init?.headers ?? {})} ${String(init?.body ?? '')}` }, { status: 400 })
+const boxed = boxing(hostile, FRAGMENTS, PEM)
 
 // An encrypted key and its passphrase in every config, so that the passphrase is always in play.
 const base = (fetch = echoingFetch): api.MaskinportenConfig => ({ clientId: 'fuzz-client', kid: 'fuzz-kid', privateKeyPem: ENCRYPTED, passphrase: PASSPHRASE, env: 'test', fetch, timeoutMs: 1000 })
@@ -153,7 +104,6 @@ async function withClient<T>(config: api.MaskinportenConfig, options: api.Maskin
   }
 }
 
-type Target = [name: string, call: (v: unknown) => unknown, pure?: boolean]
 const V = (v: unknown): never => v as never
 
 const CONFIG_FIELDS = ['clientId', 'kid', 'env', 'issuer', 'altinnUrl', 'fetch', 'timeoutMs', 'privateKeyPem', 'privateKey', 'passphrase'] as const
@@ -203,50 +153,8 @@ const targets: Target[] = [
   ['isValidOrgNummer', (v) => api.isValidOrgNummer(V(v)), true],
 ]
 
-/** Every face of an error a user could print. */
-function faces(err: Error): string[] {
-  const out = [err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 8, showHidden: true })]
-  for (let c: unknown = err.cause, depth = 0; c !== undefined && depth < 6; depth++) {
-    out.push(inspect(c, { depth: 4, showHidden: true }))
-    if (c instanceof Error) out.push(c.message, c.stack ?? '')
-    c = c instanceof Error ? c.cause : undefined
-  }
-  return out
-}
-
 test(`fuzz: ${RUNS} hostile values across ${targets.length} entry points end in a MaskinportenError that leaks nothing (seed ${SEED})`, async () => {
-  const codes = new Map<string, number>()
-  const slow = new Map<string, number>()
-  let errors = 0
-  if (process.env.FUZZ_PROFILE) process.on('exit', () => console.log([...slow].sort((a, b) => b[1] - a[1]).slice(0, 8)))
-  await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...targets), boxed, async ([name, call, pure], { v: value }) => {
-      const started = performance.now()
-      let outcome: unknown
-      let threw = false
-      try {
-        outcome = await call(value)
-      } catch (err) {
-        threw = true
-        outcome = err
-      }
-      slow.set(name, (slow.get(name) ?? 0) + performance.now() - started)
-      if (!threw) {
-        // Only a pure helper may take a value (an org number check, a JWT that decodes, a string that is a scope).
-        assert.ok(pure, `${name} accepted ${safeLabel(value)} and went on without error`)
-        return
-      }
-      assert.ok(isMaskinportenError(outcome), `${name} given ${safeLabel(value)}: not a MaskinportenError: ${outcome instanceof Error ? `${outcome.name}: ${outcome.message.slice(0, 120)}` : typeof outcome}`)
-      assert.ok(CODES.has(outcome.code), `${name}: unknown code ${outcome.code}`)
-      for (const text of faces(outcome)) {
-        for (const fragment of FRAGMENTS) assert.ok(!text.includes(fragment), `${name}: a secret fragment leaked into: ${text.slice(0, 120)}`)
-      }
-      assert.ok(outcome.message.length < 2000, `${name}: a ${outcome.message.length}-character message`)
-      errors++
-      codes.set(outcome.code, (codes.get(outcome.code) ?? 0) + 1)
-    }),
-    { seed: SEED, numRuns: RUNS, endOnFailure: true },
-  )
-  assert.ok(errors >= 2000, `only ${errors} of ${RUNS} ended in a MaskinportenError`)
-  assert.ok((codes.get('invalid_config') ?? 0) > 500, inspect(codes))
+  const { errors, codes } = await fuzz(targets, boxed, FRAGMENTS, RUNS)
+  assert.ok(errors >= 2000 * (RUNS / 2400), `only ${errors} of ${RUNS} ended in a MaskinportenError`)
+  assert.ok((codes.get('invalid_config') ?? 0) > 500 * (RUNS / 2400), inspect(codes))
 })
