@@ -1,103 +1,24 @@
 /**
- * {@link TokenCache}: expiry, refresh-ahead and single flight in front of a {@link TokenStore}.
+ * {@link TokenCache}: expiry, refresh-ahead and single flight in front of a {@link TokenStore}. This file holds the
+ * single flight (one fetch per key, shared by every caller, kept until the store reads that raced it have answered);
+ * the policy of refreshing ahead is in refresh-ahead.ts, the bounded and checked store calls in guarded-store.ts,
+ * the shapes they share in cache-types.ts.
  */
 import { performance } from 'node:perf_hooks'
-import type { ClientEndpoint, ClientEvent } from './options.js'
+import type { ClientEndpoint } from './options.js'
 import type { RetryBudget } from './retry.js'
-import { MaskinportenError } from '../errors/errors.js'
-import { isThenable, storedTokenProblem, type StoredToken, type TokenStore } from './store.js'
+import type { MaskinportenError } from '../errors/errors.js'
+import { isThenable, type StoredToken } from './store.js'
 import { fetchUnderLease } from './lease.js'
+import { clientClosed, type Fetcher, type Flight, type ReadEra, type TokenCacheOptions } from './cache-types.js'
+import { GuardedStore } from './guarded-store.js'
+import { RefreshAhead } from './refresh-ahead.js'
 
-/**
- * One fetch for one key, shared by every caller of that key. Once settled it stays a moment (see {@link TokenCache})
- * so that callers whose store read raced its write still share its outcome.
- */
-export interface Flight {
-  promise: Promise<StoredToken>
-  /** A caller waits on it, so its retry waits keep the process alive; a background refresh's do not. */
-  foreground: boolean
-  /** Started by `forceRefresh`; callers that only want a usable token do not queue behind it unasked. */
-  forced: boolean
-  /** Attempts made so far (for events). */
-  attempts: number
-  /** `performance.now()` by which it must give up, when sooner than the retry deadline (an exchange's remaining time). */
-  deadline: number | undefined
-  /** Retries left to the call that started it, when it shares them with another step of that call. */
-  budget?: RetryBudget
-  timer?: NodeJS.Timeout
-  wake?: () => void
-  /** Once settled: the token, or the error. */
-  outcome?: { entry: StoredToken } | { error: unknown }
-  /** Its token's store write, until it has landed (or failed); never rejects. */
-  written?: Promise<void>
-  /** The async store reads of this key that were already issued when it settled. */
-  readsBefore?: ReadEra
-  /** Its token is in the store already (it came through the store's lease): nothing to write. */
-  stored?: boolean
-}
-
-/** Async store reads of one key issued between two settlements of its flights; `pending` have not answered yet. */
-interface ReadEra {
-  pending: number
-}
-
-/** Background refreshes of one key that failed: none is started again before `notBefore` (epoch ms). */
-interface RefreshBackoff {
-  /** The token being refreshed (its `expiresAt`): a new token starts afresh. */
-  expiresAt: number
-  failures: number
-  notBefore: number
-}
-
-/** Keys with a backing-off refresh beyond which those with an expired token are swept out. */
-const MAX_BACKOFFS = 1024
-
-/** Fetches a token for a key; `flight` is for its retry waits ({@link TokenCache.sleep}), attempt count and deadline. */
-export type Fetcher = (flight: Flight) => Promise<StoredToken>
-
-/** How a {@link TokenCache} judges a cached token. */
-export interface TokenCacheOptions {
-  store: TokenStore
-  /** Less than this left (milliseconds) and a token is not handed out. */
-  marginMs: number
-  /** Share of a token's life after which a hit also starts a background refresh. */
-  refreshAhead: number
-  /** First wait (milliseconds) after a failed background refresh before a hit starts another; doubled per failure. */
-  refreshBackoffMs: number
-  now: () => number
-  /** Undefined when nobody listens, so that a hit builds no event. */
-  emit: ((event: ClientEvent) => void) | undefined
-  /**
-   * Longest wait (milliseconds) for one store call; a later answer counts as none (a miss, an unwritten token).
-   * Default {@link DEFAULT_STORE_TIMEOUT_MS}.
-   */
-  storeTimeoutMs?: number
-  /** The scope set a key is for, to check a store's answer against; undefined skips that check. */
-  scopeOf?: (key: string) => string | undefined
-  /**
-   * With a store that has a lease: the deadline (milliseconds) of a fetch that may wait for another process's token;
-   * half of it at most is spent waiting. Default 30000 (the retry deadline).
-   */
-  leaseWaitMs?: number
-}
-
-/** Default {@link TokenCacheOptions.storeTimeoutMs}: one second, far inside any retry deadline. */
-export const DEFAULT_STORE_TIMEOUT_MS = 1_000
-
-/** What a closed client's callers get. */
-export function clientClosed(): MaskinportenError {
-  return new MaskinportenError('client_closed', 'This MaskinportenClient is closed: make a new one')
-}
+// Their old home: importers of cache.js keep working.
+export { clientClosed, DEFAULT_STORE_TIMEOUT_MS, type Fetcher, type Flight, type TokenCacheOptions } from './cache-types.js'
 
 /** Errors a `failed` event was sent for already. */
 const REPORTED = new WeakSet<object>()
-
-/** What a bounded store call resolves to when the store failed, answered too late, or not at all. */
-const NO_ANSWER: unique symbol = Symbol('no answer')
-
-/** Store operations, as events name them. */
-type StoreOperation = Extract<ClientEvent, { type: 'store-error' }>['operation']
-type StoreProblem = NonNullable<Extract<ClientEvent, { type: 'store-error' }>['reason']>
 
 /**
  * Expiry, refresh-ahead and single flight in front of a {@link TokenStore}. A failed fetch is never stored; a
@@ -111,21 +32,14 @@ export class TokenCache {
   readonly #o: TokenCacheOptions
   readonly #flights = new Map<string, Flight>()
   readonly #eras = new Map<string, ReadEra>()
-  readonly #backoff = new Map<string, RefreshBackoff>()
-  readonly #written = new Set<string>()
-  /** Per key, every async store write not landed yet (one promise for all of them); never rejects. */
-  readonly #landing = new Map<string, Promise<void>>()
-  /**
-   * Entries known good for a key: fetched here, or a store answer already checked. A synchronous store hands back
-   * the same object, so a hit is checked once, not on every call.
-   */
-  readonly #trusted = new WeakMap<object, string>()
-  readonly #storeTimeoutMs: number
+  readonly #refresh: RefreshAhead
+  readonly #store: GuardedStore
   #closed = false
 
   constructor(options: TokenCacheOptions) {
     this.#o = options
-    this.#storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS
+    this.#refresh = new RefreshAhead(options)
+    this.#store = new GuardedStore(options)
   }
 
   /**
@@ -159,7 +73,7 @@ export class TokenCache {
         return flight.promise
       }
     }
-    const read = this.#read(key)
+    const read = this.#store.read(key)
     if (!isThenable(read)) return this.#usable(key, endpoint, fetch, read) ?? this.#join(key, endpoint, fetch, foreground, false, deadline, budget)
     let era = this.#eras.get(key)
     if (era === undefined) this.#eras.set(key, (era = { pending: 0 }))
@@ -182,26 +96,13 @@ export class TokenCache {
     if (now >= usableUntil) return undefined
     // The share of the life, but never later than the margin allows a refresh to land: at least the margin (or a
     // quarter of the usable life, for short tokens) before it, so that a 10 s token under a 5 s margin is renewed too.
-    const refreshAt = this.#refreshAt(entry, usableUntil)
-    if (now >= refreshAt && !this.#closed && !this.#running(key) && this.#mayRefresh(key, entry, now)) {
+    const refreshAt = this.#refresh.at(entry, usableUntil)
+    if (now >= refreshAt && !this.#closed && !this.#running(key) && this.#refresh.allowed(key, entry, now)) {
       this.#o.emit?.({ type: 'refresh', key, endpoint })
-      this.#join(key, endpoint, fetch, false, false, undefined).catch(() => this.#refreshFailed(key, entry, usableUntil))
+      this.#join(key, endpoint, fetch, false, false, undefined).catch(() => this.#refresh.failed(key, entry, usableUntil))
     }
     this.#o.emit?.({ type: 'hit', key, expiresAt: entry.expiresAt })
     return entry
-  }
-
-  /**
-   * When a hit also starts a refresh: the share of the life, but never later than the margin allows a refresh to
-   * land: at least the margin (or a quarter of the usable life, for short tokens) before it, so that a 10 s token
-   * under a 5 s margin is renewed too.
-   */
-  #refreshAt(entry: StoredToken, usableUntil: number): number {
-    const usableLife = usableUntil - entry.obtainedAt
-    return Math.min(
-      entry.obtainedAt + (entry.expiresAt - entry.obtainedAt) * this.#o.refreshAhead,
-      usableUntil - Math.min(this.#o.marginMs, usableLife * (1 - this.#o.refreshAhead)),
-    )
   }
 
   /**
@@ -222,17 +123,17 @@ export class TokenCache {
       const usableUntil = entry.expiresAt - this.#o.marginMs
       if (now >= usableUntil) return false
       if (flight.forced) return entry.obtainedAt >= startedAt
-      return flight.foreground || now < this.#refreshAt(entry, usableUntil)
+      return flight.foreground || now < this.#refresh.at(entry, usableUntil)
     }
     return fetchUnderLease({
       lease,
       key,
       fetch: () => fetch(flight),
-      read: () => this.#read(key),
+      read: () => this.#store.read(key),
       accept,
-      write: (entry) => this.#write(key, entry),
-      failed: (reason) => this.#storeFailed(key, 'lease', reason),
-      timeoutMs: this.#storeTimeoutMs,
+      write: (entry) => this.#store.write(key, entry),
+      failed: (reason) => this.#store.failed(key, 'lease', reason),
+      timeoutMs: this.#store.timeoutMs,
       until: start + (deadline - start) / 2,
       stopped: () => this.#closed,
       closed: clientClosed,
@@ -246,36 +147,6 @@ export class TokenCache {
   #running(key: string): boolean {
     const flight = this.#flights.get(key)
     return flight !== undefined && flight.outcome === undefined
-  }
-
-  /** False while a refresh of this token backs off after failing. */
-  #mayRefresh(key: string, entry: StoredToken, now: number): boolean {
-    if (this.#backoff.size === 0) return true
-    const backoff = this.#backoff.get(key)
-    if (backoff === undefined) return true
-    if (backoff.expiresAt !== entry.expiresAt) {
-      this.#backoff.delete(key) // another token now: its refresh starts afresh
-      return true
-    }
-    return now >= backoff.notBefore
-  }
-
-  /**
-   * After a failed background refresh (a withdrawn scope, a wrong kid, an outage): the next one waits the base
-   * delay, doubled per failure, but never more than half the time left before the token's margin (nor less than
-   * the base delay), so a cure is still picked up before callers would have to wait. Past the margin a caller's
-   * own fetch is not held back.
-   */
-  #refreshFailed(key: string, entry: StoredToken, usableUntil: number): void {
-    const now = this.#o.now()
-    const previous = this.#backoff.get(key)
-    const failures = previous?.expiresAt === entry.expiresAt ? previous.failures + 1 : 1
-    const base = Math.max(1, this.#o.refreshBackoffMs)
-    const exponential = base * 2 ** Math.min(failures - 1, 30)
-    const delayMs = Math.min(exponential, Math.max(base, (usableUntil - now) / 2))
-    // Keys nobody asks for again would stay: once there are many, those whose token has expired go.
-    if (this.#backoff.size >= MAX_BACKOFFS) for (const [k, b] of this.#backoff) if (b.expiresAt <= now) this.#backoff.delete(k)
-    this.#backoff.set(key, { expiresAt: entry.expiresAt, failures, notBefore: now + delayMs })
   }
 
   /** Waits `ms` for a retry. The timer is unref'd unless a caller waits on the flight; `close()` ends it early. */
@@ -297,15 +168,10 @@ export class TokenCache {
    * Forgets every token: the whole store if it can, else the keys written through this cache. Writes already on
    * their way land first, so that none of them brings a token back afterwards.
    */
-  async clear(): Promise<void> {
+  clear(): Promise<void> {
     this.#dropSettled()
-    this.#backoff.clear()
-    if (this.#landing.size !== 0) await Promise.all(this.#landing.values())
-    const keys = [...this.#written]
-    this.#written.clear()
-    const { store } = this.#o
-    if (store.clear) await this.#call('*', 'clear', () => store.clear!())
-    else await Promise.all(keys.map((key) => this.#call(key, 'delete', () => store.delete(key))))
+    this.#refresh.clear()
+    return this.#store.clear()
   }
 
   /**
@@ -318,19 +184,19 @@ export class TokenCache {
     if (flight?.outcome !== undefined && 'entry' in flight.outcome && flight.outcome.entry.accessToken === entry.accessToken) {
       this.#flights.delete(key)
     }
-    const landing = this.#landing.get(key)
+    const landing = this.#store.landing(key)
     if (landing !== undefined) await landing
-    const read = this.#read(key)
+    const read = this.#store.read(key)
     const stored = isThenable(read) ? await read : read
     if (stored?.accessToken !== entry.accessToken) return
-    await this.#call(key, 'delete', () => this.#o.store.delete(key))
+    await this.#store.delete(key)
   }
 
   /** No fetch starts from now on (callers get {@link clientClosed}); every retry wait ends at once. */
   close(): void {
     this.#closed = true
     this.#dropSettled()
-    this.#backoff.clear()
+    this.#refresh.clear()
     for (const flight of this.#flights.values()) flight.wake?.()
   }
 
@@ -386,10 +252,10 @@ export class TokenCache {
     const fetching = this.#o.store.lease === undefined ? fetch(flight) : this.#leased(key, flight, fetch)
     flight.promise = fetching.then(
       (entry) => {
-        this.#backoff.delete(key)
+        this.#refresh.succeeded(key)
         // Closed meanwhile (the answer came as close() ran): nothing is stored after close(), least of all in the
         // client's own store, which close() has just emptied. Through a lease it is stored already.
-        const written = this.#closed || flight.stored === true ? undefined : this.#write(key, entry)
+        const written = this.#closed || flight.stored === true ? undefined : this.#store.write(key, entry)
         if (written !== undefined) {
           flight.written = written
           void written.then(() => {
@@ -437,91 +303,5 @@ export class TokenCache {
   #release(key: string, flight: Flight): void {
     if (flight.outcome === undefined || flight.written !== undefined || (flight.readsBefore?.pending ?? 0) !== 0) return
     if (this.#flights.get(key) === flight) this.#flights.delete(key)
-  }
-
-  /**
-   * The stored token, checked ({@link storedTokenProblem}); a synchronous store's answer is passed on as is, so a
-   * hit needs no promise. A store that throws, rejects, answers late or answers garbage is a miss and an event.
-   */
-  #read(key: string): StoredToken | undefined | Promise<StoredToken | undefined> {
-    let got: unknown
-    try {
-      got = this.#o.store.get(key)
-    } catch {
-      return this.#storeFailed(key, 'get', 'failed')
-    }
-    if (!isThenable(got)) return this.#checked(key, got)
-    return this.#bounded(key, 'get', got).then((answer) => (answer === NO_ANSWER ? undefined : this.#checked(key, answer)))
-  }
-
-  /** A store's answer if it is a token for `key`, else undefined (a miss; garbage is reported). */
-  #checked(key: string, answer: unknown): StoredToken | undefined {
-    if (answer === undefined || answer === null) return undefined // node-redis and others say null for a miss
-    if (typeof answer === 'object' && this.#trusted.get(answer) === key) return answer as StoredToken
-    const problem = storedTokenProblem(answer, this.#o.now(), this.#o.scopeOf?.(key))
-    if (problem !== undefined) return this.#storeFailed(key, 'get', 'invalid')
-    this.#trusted.set(answer as object, key)
-    return answer as StoredToken
-  }
-
-  #storeFailed(key: string, operation: StoreOperation, reason: StoreProblem): undefined {
-    this.#o.emit?.({ type: 'store-error', key, operation, reason })
-    return undefined
-  }
-
-  /**
-   * A store's promise, bounded: its value, or {@link NO_ANSWER} when it rejects or has not answered within the
-   * store timeout (reported either way). Never rejects. Its timer keeps the process alive only while it runs, as
-   * a caller waits on it.
-   */
-  #bounded<T>(key: string, operation: StoreOperation, pending: PromiseLike<T>): Promise<T | typeof NO_ANSWER> {
-    return new Promise((resolve) => {
-      let done = false
-      const finish = (value: T | typeof NO_ANSWER, reason?: StoreProblem): void => {
-        if (done) return
-        done = true
-        clearTimeout(timer)
-        if (reason !== undefined) this.#storeFailed(key, operation, reason)
-        resolve(value)
-      }
-      const timer = setTimeout(() => finish(NO_ANSWER, 'timeout'), this.#storeTimeoutMs)
-      try {
-        pending.then(
-          (value) => finish(value),
-          () => finish(NO_ANSWER, 'failed'),
-        )
-      } catch {
-        finish(NO_ANSWER, 'failed') // a thenable whose then() throws
-      }
-    })
-  }
-
-  /** One store call whose answer does not matter (`set`, `delete`, `clear`): bounded, never rejects. */
-  #call(key: string, operation: StoreOperation, call: () => unknown): Promise<void> | undefined {
-    let done: unknown
-    try {
-      done = call()
-    } catch {
-      this.#storeFailed(key, operation, 'failed')
-      return undefined
-    }
-    return isThenable(done) ? this.#bounded(key, operation, done).then(() => {}) : undefined
-  }
-
-  /** Stores `entry`; for an async store, a promise of its landing (or failing, or timing out), which never rejects. */
-  #write(key: string, entry: StoredToken): Promise<void> | undefined {
-    this.#trusted.set(entry, key)
-    const ttlMs = Math.max(1, entry.expiresAt - this.#o.now())
-    const landed = this.#call(key, 'set', () => this.#o.store.set(key, entry, ttlMs))
-    // Only a store that cannot clear itself needs its keys remembered, for clear().
-    if (!this.#o.store.clear) this.#written.add(key)
-    if (landed === undefined) return undefined
-    const before = this.#landing.get(key)
-    const all = before === undefined ? landed : Promise.all([before, landed]).then(() => {})
-    this.#landing.set(key, all)
-    void all.then(() => {
-      if (this.#landing.get(key) === all) this.#landing.delete(key)
-    })
-    return landed
   }
 }
