@@ -240,7 +240,7 @@ function parseNote(text: string): RunNote | undefined {
 function dotenvVariables(dir: string): Record<string, string> | null | false {
   const read = dotenvText.readDotenvFile(dir)
   if (read === null) return null
-  if (!('text' in read) || read.text.length > dotenvText.MAX_DOTENV_BYTES) return false
+  if (!('text' in read)) return false // readDotenvFile has refused what is not a regular file of at most 1 MiB
   const scan = dotenvText.scanDotenv(read.text)
   return 'values' in scan ? scan.values : false
 }

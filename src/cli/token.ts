@@ -4,7 +4,6 @@
  * files between runs (file-store.ts) unless `--no-cache`.
  */
 import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
 import type { ClientEvent } from '../client/options.js'
 import type { RetryOptions } from '../client/retry.js'
 import { cacheKeysFor, type CacheKeys } from '../client/cache-keys.js'
@@ -17,7 +16,7 @@ import { writeFileAtomically } from './atomic-file.js'
 import { cacheDir, FileTokenStore } from './file-store.js'
 import { describeScopes } from './output.js'
 import { describeParty } from '../config/fodselsnummer.js'
-import { holdsPrivateKey } from '../config/certificate-file.js'
+import { certificateFileOf, holdsPrivateKey } from '../config/certificate-file.js'
 import type { MaskinportenConfig } from '../config/config.js'
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, keyFileOf, setting, type Settings } from './settings.js'
 import { prepareRequest, TOKEN_REQUEST_FLAGS, TOKEN_REQUEST_HELP, type TokenRequest } from './token-request.js'
@@ -147,7 +146,7 @@ function keyFileRead(settings: Settings, config: MaskinportenConfig): string | u
   const file = keyFileOf(settings)
   if (file === undefined || file.given || !holdsPrivateKey(config.certificate)) return file?.path
   const certificate = setting(settings, 'MASKINPORTEN_CERTIFICATE')
-  return certificate === undefined || certificate.includes('-----BEGIN') ? undefined : resolve(settings.cwd, certificate)
+  return certificate === undefined ? undefined : certificateFileOf(certificate, settings.cwd)
 }
 
 /**

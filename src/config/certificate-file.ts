@@ -30,7 +30,7 @@ export function readCertificateSetting(value: string, cwd: string = process.cwd(
   if (value.includes('\n') || value.length > 1024) {
     throw settingError(variable, 'is neither PEM text nor a file name: give the path of the PEM chain (leaf first)')
   }
-  const full = isAbsolute(value) ? value : resolve(cwd, value)
+  const full = certificateFileOf(value, cwd)!
   // The path is quoted as any setting is: a value pasted here by mistake (key text, a passphrase) is not shown.
   const shown = describeValue(full)
   let bytes: Buffer
@@ -50,6 +50,19 @@ export function readCertificateSetting(value: string, cwd: string = process.cwd(
     )
   }
   return bytes.toString('utf8')
+}
+
+/**
+ * The file a certificate setting names (absolute), or undefined when the setting is the PEM text itself.
+ *
+ * @example
+ * ```ts
+ * certificateFileOf('virksomhet.pem', '/srv/app') // '/srv/app/virksomhet.pem'
+ * ```
+ */
+export function certificateFileOf(value: string, cwd: string = process.cwd()): string | undefined {
+  if (value.includes('-----BEGIN')) return undefined
+  return isAbsolute(value) ? value : resolve(cwd, value)
 }
 
 /** True when PEM text holds a private key block (the key that goes with the certificate). */
