@@ -125,15 +125,28 @@ function checkClock(report: Report, headers: Parameters<typeof serverTimeOf>[0],
     report.skip('clock', 'the server sent no Date header to compare with')
     return
   }
-  // `Date` has whole seconds (truncated): the server's clock was, on average, half a second past it.
-  const skew = Math.round(((sentAt + receivedAt) / 2 - (serverTime + 500)) / 1000)
-  const how = skew === 0 ? 'in step with' : `${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'}`
-  if (Math.abs(skew) <= MAX_CLOCK_SKEW_SECONDS) {
-    report.ok('clock', `this machine is ${how} the issuer's clock (Maskinporten allows 10 s)`)
-  } else {
-    report.fail(
-      'clock',
-      `this machine is ${how} the issuer's clock; Maskinporten refuses grants more than 10 s off: synchronise the clock (NTP, e.g. \`timedatectl set-ntp true\`)`,
-    )
+  const verdict = judgeClock(serverTime, sentAt, receivedAt)
+  if (verdict.ok) report.ok('clock', verdict.text)
+  else report.fail('clock', verdict.text)
+}
+
+/**
+ * How far this machine's clock is from a server's, from its `Date` header (`serverTime`, ms) and the moments the
+ * request was sent and the answer received. `Date` has whole seconds (truncated), stamped at some moment between
+ * sending and receiving, so the offset lies between two bounds whatever the load: the verdict judges the bounds,
+ * the text gives the middle.
+ */
+export function judgeClock(serverTime: number, sentAt: number, receivedAt: number): { ok: boolean; text: string } {
+  const lowest = (sentAt - (serverTime + 1000)) / 1000
+  const highest = (receivedAt - serverTime) / 1000
+  const inStep = lowest <= 0 && highest >= 0
+  const skew = inStep ? 0 : Math.round((lowest + highest) / 2)
+  const how = skew === 0 ? 'in step with' : `about ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'}`
+  if (inStep || Math.min(Math.abs(lowest), Math.abs(highest)) <= MAX_CLOCK_SKEW_SECONDS) {
+    return { ok: true, text: `this machine is ${how} the issuer's clock (Maskinporten allows 10 s)` }
+  }
+  return {
+    ok: false,
+    text: `this machine is ${how} the issuer's clock; Maskinporten refuses grants more than 10 s off: synchronise the clock (NTP, e.g. \`timedatectl set-ntp true\`)`,
   }
 }

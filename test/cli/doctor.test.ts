@@ -1,6 +1,7 @@
 // `maskinporten doctor` online, the built bin against the emulator: a good setup, and each broken one.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { judgeClock } from '../../src/cli/doctor-online.ts'
 import { assertNoSecrets } from '../support/fixtures.ts'
 import { CUSTOMER_ORG, STRANGER_ORG, emulatorFixture, startSetup } from './emulator-setup.ts'
 import { closedPort, runCli, tempDir, type CliResult } from './run-cli.ts'
@@ -49,12 +50,36 @@ test('doctor with a clock off by a minute: the clock check fails, and so does th
     const r = await runCli(['doctor'], { cwd: other, env: skewed.env(skewed.writeKey(other)) })
     printed.push(r)
     assert.equal(r.code, 1)
-    assert.match(r.stdout, /✗ clock: this machine is 60 s ahead of the issuer's clock.*synchronise the clock/)
+    assert.match(r.stdout, /✗ clock: this machine is about (5[89]|6[012]) s ahead of the issuer's clock.*synchronise the clock/)
     assert.match(r.stdout, /✗ token request: .*MP-130.*synchronise this machine's clock/)
   } finally {
     await skewed.emu.close()
     done()
   }
+})
+
+test('the clock check judges the bounds a whole-second Date header allows, not a rounded guess', () => {
+  const second = 1_800_000_000_000 // a Date header's moment, whole seconds
+  // In step, answered at any point of the second the header names, however slow the round trip.
+  for (const [sent, received] of [[second, second + 999], [second - 2_900, second + 999], [second + 998, second + 999]]) {
+    assert.deepEqual(judgeClock(second, sent!, received!), {
+      ok: true,
+      text: "this machine is in step with the issuer's clock (Maskinporten allows 10 s)",
+    })
+  }
+  // A minute ahead: refused, whether the answer took 2 ms or 3 s.
+  for (const trip of [2, 3_000]) {
+    const verdict = judgeClock(second - 60_000, second, second + trip)
+    assert.equal(verdict.ok, false)
+    assert.match(verdict.text, /^this machine is about (60|61) s ahead of the issuer's clock; .*synchronise the clock/)
+  }
+  // Behind, and within the margin: said, and passed.
+  assert.match(judgeClock(second + 60_000, second, second + 5).text, /about 60 s behind/)
+  assert.equal(judgeClock(second - 3_000, second, second + 5).ok, true)
+  assert.match(judgeClock(second - 3_000, second, second + 5).text, /about 3 s ahead/)
+  // Off by more than the margin only if the round trip leaves room for less: passed, as the bounds allow 5 s.
+  assert.equal(judgeClock(second - 5_500, second - 500, second + 400).ok, true)
+  assert.equal(judgeClock(second - 7_000, second, second + 5).ok, false)
 })
 
 test('doctor with the issuer unreachable: metadata and token request fail, clock is skipped', async () => {
